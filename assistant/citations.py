@@ -1,0 +1,109 @@
+"""Find the [n] markers in an answer, drop those outside the retrieved set, and check each cited passage
+supports its sentence: at least, every number in the sentence must appear in a passage it cites."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+from assistant.retrieval import Passage
+from assistant.text import normalize, numbers_in, split_sentences, words
+
+# Full-width forms are written as escapes so an NFKC pass over this file cannot fold them away:
+# [ ] or \u3010 \u3011 or \uff3b \uff3d around numbers separated by , \uff0c or \u3001.
+_MARKER = re.compile(r"\s?[\[\u3010\uff3b]\s*(\d+(?:\s*[,\uff0c\u3001]\s*\d+)*)\s*[\]\u3011\uff3d]")
+_MARKER_SEP = re.compile(r"[,\uff0c\u3001\s]+")
+# Numbers that are part of the structure, not claims: list numbering such as "1." or "(2)" (not "34.5%").
+_LIST_NUMBER = re.compile(r"^\s*(\d+(?:\.(?!\d)|[\u3001)\uff09])|[(\uff08]\d+[)\uff09])\s*")
+
+
+@dataclass
+class Citation:
+    marker: int
+    source: str
+    title: str
+    date: str
+    page: int | None
+    row: int | None
+    section: str
+    sentence: str  # the answer's sentence
+    quote: str  # the passage's sentence that best supports it
+    supported: bool
+    reason: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def markers_in(sentence: str) -> list[int]:
+    found: list[int] = []
+    for group in _MARKER.findall(sentence):
+        found += [int(x) for x in _MARKER_SEP.split(group) if x]
+    return found
+
+
+def strip_markers(text: str) -> str:
+    return _MARKER.sub("", text)
+
+
+def drop_invalid_markers(text: str, count: int) -> str:
+    """Remove markers that point outside [1..count]; keep the valid ones in a group."""
+
+    def fix(match: re.Match) -> str:
+        valid = [x for x in _MARKER_SEP.split(match.group(1)) if x and 1 <= int(x) <= count]
+        return f" [{', '.join(valid)}]" if valid else ""
+
+    return _MARKER.sub(fix, text)
+
+
+def _claim_numbers(sentence: str) -> set[str]:
+    body = _LIST_NUMBER.sub("", strip_markers(sentence))
+    return set(numbers_in(body))
+
+
+def best_quote(sentence: str, passage_text: str) -> str:
+    """The passage sentence sharing most words (and numbers) with the answer sentence."""
+    target = set(words(strip_markers(sentence))) | _claim_numbers(sentence)
+    best, best_score = "", -1.0
+    for candidate in split_sentences(passage_text):
+        have = set(words(candidate)) | set(numbers_in(candidate))
+        score = len(target & have) / (len(have) ** 0.5 + 1)
+        if score > best_score:
+            best, best_score = candidate.strip(), score
+    return best
+
+
+def check(text: str, passages: list[Passage]) -> tuple[list[Citation], list[dict]]:
+    """Citations for every marker, each with a support verdict; and sentences with figures but no citation."""
+    citations: list[Citation] = []
+    uncited: list[dict] = []
+    for sentence in split_sentences(text):
+        numbers = _claim_numbers(sentence)
+        markers = [m for m in markers_in(sentence) if 1 <= m <= len(passages)]
+        if not markers:
+            if numbers:
+                uncited.append({"sentence": sentence.strip(), "reason": "states a figure without a citation"})
+            continue
+        cited_numbers: set[str] = set()
+        for m in markers:
+            cited_numbers |= set(numbers_in(normalize(passages[m - 1].text)))
+        missing = sorted(numbers - cited_numbers)
+        for m in dict.fromkeys(markers):
+            passage = passages[m - 1]
+            meta = passage.meta
+            citations.append(
+                Citation(
+                    marker=m,
+                    source=passage.source,
+                    title=str(meta.get("title", "")),
+                    date=str(meta.get("date", "")),
+                    page=meta.get("page"),
+                    row=meta.get("row"),
+                    section=str(meta.get("section", "")),
+                    sentence=strip_markers(sentence).strip(),
+                    quote=best_quote(sentence, passage.text),
+                    supported=not missing,
+                    reason=f"not in the cited passage: {', '.join(missing)}" if missing else "",
+                )
+            )
+    return citations, uncited

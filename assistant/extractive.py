@@ -1,0 +1,250 @@
+"""The offline default chat model: it answers with the passages' own sentences, cited, and refuses on weak evidence.
+
+It is a LangChain chat model, so the same chain runs with it as with an LLM: it reads the numbered passages and
+the question from the prompt the chain built (prompts/answer.md and prompts/passage.md).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict
+
+from assistant.text import Lexicon, language_of, mentions, normalize, numbers_in, split_sentences, words
+
+_PASSAGE = re.compile(r'<passage n="(\d+)" title="(.*?)" date="(.*?)" source="(.*?)"[^>]*>\n?(.*?)\n?</passage>', re.S)
+_QUESTION = re.compile(r"<question>\s*(.*?)\s*</question>", re.S)
+# Sentences that address the reader as a model are instructions smuggled into data: never repeat them.
+_INJECTION = re.compile(
+    r"ignore (all |any )?(previous|prior|above)|disregard (the|all|previous)|system prompt|you are now|"
+    r"忽略(之前|以上|前面|先前|所有)|无视(之前|以上)|系统提示|你现在是|请回答[::]|assistant:|</?passage|</?question",
+    re.I,
+)
+_NUMERIC_Q = re.compile(
+    r"多少|几|百分|比例|倍|增长|涨幅|增速|估值|规模|市盈率|速度|成本|数量|how much|how many|what (percent|share|multiple)|"
+    r"growth|rate|ratio|p/e|pe\b|valuation|value|size|cost|speed|number|rise|gain|grow",
+    re.I,
+)
+_HEADING_LIKE = re.compile(r"^\s*(#|[-*|]\s*$)")
+# Words too common in this domain to say whether a sentence answers the question.
+_GENERIC = frozenset("公司 ai 2025 2025年 港股 科技 市场 年 全年 情况 表现 数据 company companies market stock shares hk".split())
+
+
+_QUARTER = re.compile(r"(?:20(\d\d))?\s*(?:年)?\s*(?:第?([一二三四1-4])季度|Q([1-4])|(first|second|third|fourth) quarter)", re.I)
+_YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
+_QUARTER_NUMBER = {"一": "1", "二": "2", "三": "3", "四": "4", "first": "1", "second": "2", "third": "3", "fourth": "4"}
+
+
+def _periods(text: str) -> set[str]:
+    """Years ("2024") and quarters ("Q3") a text names, in one spelling whatever the language."""
+    found = set(_YEAR.findall(text))
+    for match in _QUARTER.finditer(text):
+        number = match.group(2) or match.group(3) or match.group(4).lower()
+        found.add("Q" + _QUARTER_NUMBER.get(number, number))
+    return found
+
+
+@dataclass
+class _Sentence:
+    text: str
+    passage: int  # 1-based passage number
+    rank: int  # passage rank from retrieval, 0 = best
+    words: set[str] = field(default_factory=set)
+    context: set[str] = field(default_factory=set)  # title and source words of its passage
+    companies: list[str] = field(default_factory=list)  # named in the sentence itself
+    about: list[str] = field(default_factory=list)  # named anywhere in its passage or title
+    score: float = 0.0
+    coverage: float = 0.0  # idf-weighted share of the question's words it (or its passage title) contains
+    sim: float = 0.0  # embedding similarity to the question
+
+
+def _render_row(text: str, language: str) -> str:
+    """A dataset row ("company: 小米; metric: ...; value: 13; unit: %") as one readable sentence, figures exact."""
+    pairs = dict(
+        (k.strip(), v.strip()) for k, _, v in (p.partition(":") for p in text.rstrip("。").split("; ")) if _
+    )
+    if not {"company", "metric", "value"} <= pairs.keys():
+        return text.strip()
+    ticker = f" ({pairs['ticker']})" if pairs.get("ticker") else ""
+    unit = pairs.get("unit", "")
+    value = f"{pairs['value']}{unit}" if unit in ("%", "倍") or not unit else f"{pairs['value']} {unit}"
+    period = pairs.get("period", "")
+    if language == "zh":
+        return f"{pairs['company']}{ticker}{pairs['metric']}:{value}" + (f"(期间:{period})" if period else "") + "。"
+    return f"{pairs['company']}{ticker} — {pairs['metric']}: {value}" + (f" (period: {period})" if period else "") + "."
+
+
+class ExtractiveChatModel(BaseChatModel):
+    """Composes answers from retrieved sentences. `embedder` (optional) adds cross-lingual sentence similarity."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    lexicon: Lexicon
+    refusals: dict[str, str]
+    embedder: Any = None
+    max_sentences: int = 3
+    min_coverage: float = 0.3
+    min_similarity: float = 0.83
+
+    @property
+    def _llm_type(self) -> str:
+        return "extractive"
+
+    # --- parsing the prompt -----------------------------------------------------------------------------------
+    @staticmethod
+    def _parse(messages: list[BaseMessage]) -> tuple[str, list[tuple[int, str, str, str]]]:
+        prompt = str(messages[-1].content)
+        question = _QUESTION.search(prompt)
+        passages = [(int(n), title, source, text) for n, title, _date, source, text in _PASSAGE.findall(prompt)]
+        return (question.group(1) if question else prompt), passages
+
+    # --- answering --------------------------------------------------------------------------------------------
+    def _candidates(self, passages: list[tuple[int, str, str, str]], language: str) -> list[_Sentence]:
+        out: list[_Sentence] = []
+        for rank, (n, title, source, text) in enumerate(passages):
+            context = set(words(f"{title} {source.rsplit('/', 1)[-1]}", self.lexicon))
+            about = self.lexicon.companies_in(f"{title} {text}")
+            is_row = text.startswith("company:")
+            pieces = [_render_row(text, language)] if is_row else split_sentences(text)
+            for piece in pieces:
+                piece = piece.strip()
+                if len(piece) < 6 or _HEADING_LIKE.match(piece) or _INJECTION.search(piece):
+                    continue
+                if re.fullmatch(r"[\s|:\-]+", piece):
+                    continue  # a table's separator row
+                if piece.startswith("|"):
+                    piece = "; ".join(c.strip() for c in piece.strip("|").split("|") if c.strip())
+                piece = re.sub(r"^[-*>\s]+|\*\*|__", "", piece).strip()
+                out.append(
+                    _Sentence(
+                        text=piece, passage=n, rank=rank, words=set(words(piece, self.lexicon)), context=context,
+                        companies=self.lexicon.companies_in(piece), about=about,
+                    )
+                )
+        return out
+
+    def _score(self, question: str, sentences: list[_Sentence]) -> None:
+        q_words = [w for w in dict.fromkeys(words(question, self.lexicon)) if w not in _GENERIC]
+        df = Counter(w for s in sentences for w in s.words | s.context)
+        n = len(sentences)
+        idf = {w: math.log(1 + n / (1 + df[w])) for w in q_words}
+        total = sum(idf.values()) or 1.0
+        q_companies = set(self.lexicon.companies_in(question))
+        numeric = bool(_NUMERIC_Q.search(question))
+        sims = np.zeros(n)
+        if self.embedder is not None and sentences:
+            q_vec = self.embedder.embed_query(question)
+            sims = self.embedder.embed_passages([s.text for s in sentences]) @ q_vec
+        for s, sim in zip(sentences, sims):
+            covered = sum(idf[w] * (1.0 if w in s.words else 0.6 if w in s.context else 0.0) for w in q_words)
+            s.coverage = covered / total
+            s.score = s.coverage + 2.0 * float(sim) - 0.03 * s.rank
+            if numeric and numbers_in(s.text):
+                s.score += 0.15
+            if q_companies:
+                if q_companies & set(s.companies):
+                    s.score += 0.3
+                elif s.companies:
+                    s.score -= 0.3  # names other companies only: probably their figure
+                elif q_companies & set(s.about):
+                    s.score += 0.15
+            s.sim = float(sim)
+
+    def answer(self, question: str, passages: list[tuple[int, str, str, str]]) -> str:
+        language = language_of(question)
+        refusal = self.refusals.get(language, self.refusals.get("en", ""))
+        sentences = self._candidates(passages, language)
+        if not sentences:
+            return refusal
+        q_companies = self.lexicon.companies_in(question)
+        # A company the question names that no passage mentions: the sources cannot answer it.
+        present = {c for s in sentences for c in s.about}
+        if any(c not in present for c in q_companies):
+            return refusal
+        if not self._asked_terms_present(question, q_companies, passages):
+            return refusal
+        self._score(question, sentences)
+        ranked = sorted(sentences, key=lambda s: -s.score)
+        best = ranked[0]
+        if best.coverage < self.min_coverage and best.sim < self.min_similarity:
+            return refusal
+        chosen = [best]
+        # A comparison needs each named company's best sentence.
+        for company in q_companies:
+            if not any(company in s.companies for s in chosen):
+                for s in ranked:
+                    if company in s.companies and s.score > best.score * 0.5:
+                        chosen.append(s)
+                        break
+        for s in ranked[1:]:
+            if len(chosen) >= self.max_sentences:
+                break
+            if s in chosen or s.score < best.score * 0.85:
+                continue
+            if any(len(s.words & c.words) > 0.6 * max(len(s.words), 1) for c in chosen):
+                continue  # near-duplicate (overlapping chunks repeat sentences)
+            chosen.append(s)
+        return self._compose(chosen, language)
+
+    def _asked_terms_present(self, question: str, companies: list[str], passages: list[tuple[int, str, str, str]]) -> bool:
+        """The metric and the period a question names must appear in a passage about its company;
+        otherwise the nearest figure would answer a different question."""
+        relevant = [f"{title} {text}" for _, title, _, text in passages]
+        if companies:
+            relevant = [t for t in relevant if any(c in self.lexicon.companies_in(t) for c in companies)]
+        joined = normalize(" ".join(relevant))
+        for group in self.lexicon.metrics_in(question):
+            if not any(mentions(joined, term) for term in group):
+                return False
+        return all(period in _periods(joined) for period in _periods(question))
+
+    @staticmethod
+    def _compose(chosen: list[_Sentence], language: str) -> str:
+        lines = []
+        for s in chosen:
+            text = s.text.rstrip()
+            end = ""
+            if text and text[-1] in "。.!?;!?;":
+                text, end = text[:-1], text[-1]
+            lines.append(f"{text} [{s.passage}]{end or ('。' if language_of(text) == 'zh' else '.')}")
+        lead = "根据资料:" if language == "zh" else "According to the sources:"
+        if language == "en" and all(language_of(s.text) == "zh" for s in chosen):
+            lead = "According to the (Chinese) sources:"
+        return lead + ("\n" if len(lines) > 1 else " ") + "\n".join(lines)
+
+    # --- LangChain plumbing -----------------------------------------------------------------------------------
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        question, passages = self._parse(messages)
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.answer(normalize(question), passages)))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        question, passages = self._parse(messages)
+        text = self.answer(normalize(question), passages)
+        # Stream in small pieces, as an LLM would, so the page renders progressively.
+        for piece in re.findall(r".{1,4}", text, re.S):
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
+            if run_manager:
+                run_manager.on_llm_new_token(piece, chunk=chunk)
+            yield chunk

@@ -1,0 +1,310 @@
+"""The Chroma index: chunks with their vectors, and a manifest of documents. Chroma is the single source of truth.
+
+A document is written in three steps: its new chunks (new ids), then its manifest entry, then the removal of
+its old chunks. A crash between steps leaves chunks the manifest does not vouch for; `repair()` removes them,
+so no document is ever half-indexed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from langchain_core.documents import Document
+
+from assistant.settings import Settings
+
+
+class IndexError_(RuntimeError):
+    """The index cannot be used; the message says which setting or command fixes it."""
+
+
+class IndexUnavailable(IndexError_):
+    pass
+
+
+class IndexMismatch(IndexError_):
+    pass
+
+
+@dataclass
+class DocumentRecord:
+    source: str
+    title: str
+    date: str
+    type: str
+    doc_hash: str
+    chunks: int
+    added_at: str = ""
+
+    def as_meta(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def _doc_id(source: str) -> str:
+    return hashlib.sha1(source.encode("utf-8")).hexdigest()
+
+
+def _chroma_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """Chroma takes str/int/float/bool and non-empty lists of one type; drop the rest."""
+    clean: dict[str, Any] = {}
+    for key, value in meta.items():
+        if isinstance(value, (str, int, float, bool)):
+            clean[key] = value
+        elif isinstance(value, list) and value:
+            clean[key] = [str(v) for v in value]
+    return clean
+
+
+class Index:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._client = None
+        self._chunks = None
+        self._docs = None
+        self.generation = 0  # bumped on every write in this process, so derived indexes know to refresh
+
+    # --- connection -------------------------------------------------------------------------------------------
+    def _connect(self):  # noqa: ANN202 - chromadb client types are internal
+        if self._client is not None:
+            return self._client
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        try:
+            if self.settings.uses_server():
+                from urllib.parse import urlparse
+
+                url = urlparse(self.settings.index_location())
+                self._client = chromadb.HttpClient(
+                    host=url.hostname or "127.0.0.1",
+                    port=url.port or 8000,
+                    ssl=url.scheme == "https",
+                    settings=chroma_settings,
+                )
+                self._client.heartbeat()
+            else:
+                Path(self.settings.index_dir).mkdir(parents=True, exist_ok=True)
+                self._client = chromadb.PersistentClient(path=str(self.settings.index_dir), settings=chroma_settings)
+        except Exception as exc:
+            self._client = None
+            raise self._unavailable(exc) from exc
+        return self._client
+
+    def _unavailable(self, exc: Exception) -> IndexUnavailable:
+        if self.settings.uses_server():
+            where = f"the Chroma server at {self.settings.index_location()} (ASSISTANT_CHROMA_URL)"
+            hint = "start it with `chroma run --path DIR --host 127.0.0.1 --port N` or fix the setting"
+        else:
+            where = f"the index directory {self.settings.index_dir} (ASSISTANT_INDEX_DIR)"
+            hint = "check that it exists, is writable and has free disk space"
+        return IndexUnavailable(f"index unavailable: cannot use {where}: {type(exc).__name__}: {exc}. {hint}.")
+
+    def reset_connection(self) -> None:
+        self._client = self._chunks = self._docs = None
+
+    def _collections(self, embedder_name: str | None = None, dim: int | None = None, create: bool = True):  # noqa: ANN202
+        if self._chunks is not None:
+            return self._chunks, self._docs
+        client = self._connect()
+        name = self.settings.collection
+        try:
+            if create:
+                meta = {"hnsw:space": "cosine"}
+                if embedder_name:
+                    meta.update({"embedding_model": embedder_name, "embedding_dim": int(dim or 0)})
+                chunks = client.get_or_create_collection(name, embedding_function=None, metadata=meta)
+                docs = client.get_or_create_collection(f"{name}_documents", embedding_function=None)
+            else:
+                chunks = client.get_collection(name, embedding_function=None)
+                docs = client.get_collection(f"{name}_documents", embedding_function=None)
+        except Exception as exc:
+            if not create and "not exist" in str(exc).lower():
+                return None, None
+            raise self._unavailable(exc) from exc
+        self._chunks, self._docs = chunks, docs
+        return chunks, docs
+
+    def open(self, embedder_name: str, dim: int) -> None:
+        """Open (or create) the collections and refuse an index built with another embedding model."""
+        chunks, _ = self._collections(embedder_name, dim)
+        meta = chunks.metadata or {}
+        built_with = meta.get("embedding_model")
+        built_dim = meta.get("embedding_dim")
+        if not built_with:
+            self._call(chunks.modify, metadata={**meta, "embedding_model": embedder_name, "embedding_dim": int(dim)})
+        elif built_with != embedder_name or int(built_dim or 0) != int(dim):
+            raise IndexMismatch(
+                f"the index {self.settings.collection!r} at {self.settings.index_location()} was built with the embedding "
+                f"model {built_with!r} ({built_dim}-d), but ASSISTANT_EMBEDDING_MODEL is {embedder_name!r} ({dim}-d). "
+                "Run `assistant reindex` to rebuild it with the new model, or set the old model back."
+            )
+
+    def _call(self, fn, *args, **kwargs):  # noqa: ANN001, ANN202
+        try:
+            return fn(*args, **kwargs)
+        except IndexError_:
+            raise
+        except Exception as exc:
+            if self.settings.uses_server():
+                self.reset_connection()  # reconnect on the next call, once the server is back
+            raise self._unavailable(exc) from exc
+
+    # --- reading ----------------------------------------------------------------------------------------------
+    def documents(self) -> list[DocumentRecord]:
+        _, docs = self._collections()
+        got = self._call(docs.get, include=["metadatas"])
+        records = [DocumentRecord(**{k: m.get(k, "") for k in DocumentRecord.__dataclass_fields__}) for m in got["metadatas"]]
+        return sorted(records, key=lambda r: r.source)
+
+    def document(self, source: str) -> DocumentRecord | None:
+        _, docs = self._collections()
+        got = self._call(docs.get, ids=[_doc_id(source)], include=["metadatas"])
+        if not got["ids"]:
+            return None
+        meta = got["metadatas"][0]
+        return DocumentRecord(**{k: meta.get(k, "") for k in DocumentRecord.__dataclass_fields__})
+
+    def source_with_hash(self, doc_hash: str) -> str | None:
+        _, docs = self._collections()
+        got = self._call(docs.get, where={"doc_hash": doc_hash}, include=["metadatas"], limit=1)
+        return got["metadatas"][0]["source"] if got["ids"] else None
+
+    def count(self) -> int:
+        chunks, _ = self._collections()
+        return int(self._call(chunks.count))
+
+    def all_chunks(self, batch: int = 5000) -> tuple[list[str], list[str], list[dict]]:
+        """Every chunk's id, text and metadata, read in pages so a big collection does not need one huge reply."""
+        chunks, _ = self._collections()
+        ids: list[str] = []
+        texts: list[str] = []
+        metas: list[dict] = []
+        offset = 0
+        while True:
+            got = self._call(chunks.get, include=["documents", "metadatas"], limit=batch, offset=offset)
+            ids += got["ids"]
+            texts += got["documents"]
+            metas += got["metadatas"]
+            if len(got["ids"]) < batch:
+                return ids, texts, metas
+            offset += batch
+
+    def embeddings_by_hash(self, source: str) -> dict[str, np.ndarray]:
+        """Vectors already stored for a source, keyed by chunk content hash: a changed file re-embeds only new text."""
+        chunks, _ = self._collections()
+        got = self._call(chunks.get, where={"source": source}, include=["metadatas", "embeddings"])
+        if got["embeddings"] is None:
+            return {}
+        return {m["content_hash"]: np.asarray(e) for m, e in zip(got["metadatas"], got["embeddings"])}
+
+    def search(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, str, dict, float]]:
+        """Nearest chunks as (id, text, metadata, cosine similarity)."""
+        chunks, _ = self._collections()
+        total = self.count()
+        if total == 0:
+            return []
+        got = self._call(
+            chunks.query,
+            query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
+            n_results=min(n, total),
+            where=where or None,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            (i, t, m, 1.0 - float(d))
+            for i, t, m, d in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
+        ]
+
+    def get(self, ids: list[str]) -> dict[str, tuple[str, dict]]:
+        chunks, _ = self._collections()
+        got = self._call(chunks.get, ids=ids, include=["documents", "metadatas"])
+        return {i: (t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])}
+
+    def snapshot(self) -> tuple[list[Document], dict[str, DocumentRecord]]:
+        """Every vouched-for chunk and document record, whatever model built the index; empty when there is none."""
+        chunks_col, _ = self._collections(create=False)
+        if chunks_col is None:
+            self.reset_connection()
+            return [], {}
+        try:
+            self.repair()
+            records = {r.source: r for r in self.documents()}
+            _, texts, metas = self.all_chunks()
+        finally:
+            self.reset_connection()
+        return [Document(page_content=t, metadata=m) for t, m in zip(texts, metas)], records
+
+    # --- writing ----------------------------------------------------------------------------------------------
+    def write_document(self, record: DocumentRecord, chunks: list[Document], vectors: np.ndarray) -> None:
+        """Add the new chunks, switch the manifest to them, then drop the old ones."""
+        chunk_col, doc_col = self._collections()
+        client = self._connect()
+        step = max(1, int(self._call(client.get_max_batch_size)))
+        ids = [c.metadata["chunk_id"] for c in chunks]
+        for start in range(0, len(ids), step):
+            end = start + step
+            self._call(
+                chunk_col.upsert,
+                ids=ids[start:end],
+                embeddings=np.asarray(vectors[start:end], dtype=np.float32).tolist(),
+                documents=[c.page_content for c in chunks[start:end]],
+                metadatas=[_chroma_meta(c.metadata) for c in chunks[start:end]],
+            )
+        record.added_at = record.added_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        self._call(
+            doc_col.upsert,
+            ids=[_doc_id(record.source)],
+            embeddings=[[1.0]],
+            documents=[record.title],
+            metadatas=[_chroma_meta(record.as_meta())],
+        )
+        self._call(chunk_col.delete, where={"$and": [{"source": record.source}, {"doc_hash": {"$ne": record.doc_hash}}]})
+        self.generation += 1
+
+    def remove(self, source: str) -> int:
+        """Delete one source's chunks and manifest entry; returns how many chunks went."""
+        chunk_col, doc_col = self._collections()
+        existing = self._call(chunk_col.get, where={"source": source}, include=[])
+        self._call(doc_col.delete, ids=[_doc_id(source)])
+        if existing["ids"]:
+            self._call(chunk_col.delete, ids=existing["ids"])
+        self.generation += 1
+        return len(existing["ids"])
+
+    def repair(self) -> int:
+        """Remove chunks that no manifest entry vouches for (left by an interrupted write); returns how many."""
+        _, _, metas = self.all_chunks()
+        current = {r.source: r.doc_hash for r in self.documents()}
+        stale = Counter(
+            (m.get("source", ""), m.get("doc_hash", "")) for m in metas if current.get(m.get("source", "")) != m.get("doc_hash")
+        )
+        chunk_col, _ = self._collections()
+        for source, doc_hash in stale:
+            self._call(chunk_col.delete, where={"$and": [{"source": source}, {"doc_hash": doc_hash}]})
+        if stale:
+            self.generation += 1
+        return sum(stale.values())
+
+    def drop(self) -> None:
+        """Delete both collections (used by reindex)."""
+        client = self._connect()
+        for name in (self.settings.collection, f"{self.settings.collection}_documents"):
+            try:
+                client.delete_collection(name)
+            except Exception:  # noqa: BLE001 - a missing collection is what we want anyway
+                pass
+        self._chunks = self._docs = None
+        self.generation += 1
+
+    def fingerprint(self) -> str:
+        """Changes whenever any document is added, changed or removed, in this process or another."""
+        records = self.documents()
+        joined = "|".join(f"{r.source}:{r.doc_hash}" for r in records)
+        return hashlib.sha1(joined.encode("utf-8")).hexdigest()

@@ -1,0 +1,234 @@
+"""Add files, folders and URLs to the index: load -> chunk -> embed (only new text) -> write, one document at a time."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from langchain_core.documents import Document
+from tqdm import tqdm
+
+from assistant.chunking import chunk_documents
+from assistant.embeddings import Embedder
+from assistant.index import DocumentRecord, Index
+from assistant.loaders import SUPPORTED, LoadError, fetch_url, kind_of, load_bytes
+from assistant.settings import PROJECT_ROOT, Settings
+from assistant.text import Lexicon
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    chunks: int = 0
+    embedded: int = 0
+
+    def summary(self) -> str:
+        lines = [
+            f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
+            f"failed {len(self.failed)} ({self.chunks} chunks written, {self.embedded} embedded)"
+        ]
+        if self.skipped:
+            lines.append(f"skipped {len(self.skipped)} files of unsupported types in folders")
+        lines += [f"  failed: {source}: {reason}" for source, reason in self.failed]
+        return "\n".join(lines)
+
+
+def source_name(path: Path) -> str:
+    """Files of this project are named relative to it, so the shipped corpus has the same names everywhere."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def expand(inputs: Iterable[str], report: IngestReport) -> list[str | Path]:
+    """Files, folders (recursively, hidden files skipped) and URLs, in a stable order."""
+    targets: list[str | Path] = []
+    for item in inputs:
+        if item.startswith(("http://", "https://")):
+            targets.append(item)
+            continue
+        path = Path(item)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if not child.is_file() or any(part.startswith(".") for part in child.relative_to(path).parts):
+                    continue
+                if child.suffix.lower() in SUPPORTED:
+                    targets.append(child)
+                else:
+                    report.skipped.append(str(child))
+        elif path.is_file():
+            targets.append(path)
+        else:
+            report.failed.append((item, "no such file or folder"))
+    return targets
+
+
+@dataclass
+class _Prepared:
+    record: DocumentRecord
+    chunks: list[Document]
+    vectors: np.ndarray | None
+    updated: bool
+
+
+class Ingestor:
+    def __init__(self, settings: Settings, index: Index, embedder: Embedder, lexicon: Lexicon | None = None) -> None:
+        self.settings = settings
+        self.lexicon = lexicon
+        self.index = index
+        self.embedder = embedder
+        self.limit_bytes = int(settings.max_file_mb * 1_000_000)
+        self._pending: dict[str, str] = {}  # doc_hash -> source of documents prepared but not yet written
+
+    def _read(self, target: str | Path) -> tuple[str, bytes, str]:
+        if isinstance(target, str):
+            raw, kind = fetch_url(target, self.limit_bytes, self.settings.url_timeout_s)
+            return target, raw, kind
+        source = source_name(target)
+        kind = kind_of(target.name)
+        if kind is None:
+            raise LoadError(source, f"unsupported type {target.suffix or '(none)'}; supported: {', '.join(sorted(SUPPORTED))}")
+        size = target.stat().st_size
+        if size > self.limit_bytes:
+            raise LoadError(source, f"is {size / 1e6:.2f} MB, over the {self.settings.max_file_mb:g} MB limit (ASSISTANT_MAX_FILE_MB)")
+        try:
+            raw = target.read_bytes()
+        except OSError as exc:
+            raise LoadError(source, f"cannot be read ({exc.strerror})") from exc
+        return source, raw, kind
+
+    def prepare(self, target: str | Path, report: IngestReport, display_name: str | None = None) -> _Prepared | None:
+        """Everything short of writing: a failure here touches nothing in the index."""
+        source, raw, kind = self._read(target)
+        if display_name:
+            source = display_name
+        doc_hash = hashlib.sha256(raw).hexdigest()
+        existing = self.index.document(source)
+        if existing and existing.doc_hash == doc_hash:
+            report.unchanged.append(source)
+            return None
+        if self._pending.get(doc_hash) == source:
+            return None  # the same file given twice in one run
+        # A twin may be in the index or still waiting in this run's batch.
+        twin = self.index.source_with_hash(doc_hash) or self._pending.get(doc_hash)
+        if twin and twin != source:
+            raise LoadError(source, f"is a duplicate: the same content is already indexed as {twin}")
+        docs = load_bytes(raw, source, kind, self.limit_bytes)
+        for doc in docs:
+            doc.metadata["doc_hash"] = doc_hash
+        chunks = chunk_documents(docs, self.settings.chunk_tokens, self.settings.chunk_overlap)
+        if self.lexicon is not None:
+            tag_companies(chunks, self.lexicon)
+        first = docs[0].metadata
+        record = DocumentRecord(
+            source=source, title=str(first.get("title", "")), date=str(first.get("date", "")),
+            type=str(first.get("type", "document")), doc_hash=doc_hash, chunks=len(chunks),
+        )
+        self._pending[doc_hash] = source
+        return _Prepared(record, chunks, None, existing is not None)
+
+    def _embed(self, batch: list[_Prepared], report: IngestReport) -> None:
+        """Embed the chunks of several documents together (batches are what make the model fast),
+        reusing vectors a changed document already has for unchanged text."""
+        todo: list[tuple[_Prepared, int]] = []
+        texts: list[str] = []
+        for prepared in batch:
+            known = self.index.embeddings_by_hash(prepared.record.source) if prepared.updated else {}
+            prepared.vectors = np.zeros((len(prepared.chunks), self.embedder.dim), dtype=np.float32)
+            for i, chunk in enumerate(prepared.chunks):
+                vector = known.get(chunk.metadata["content_hash"])
+                if vector is not None and len(vector) == self.embedder.dim:
+                    prepared.vectors[i] = vector
+                else:
+                    todo.append((prepared, i))
+                    texts.append(embedding_text(chunk))
+        if texts:
+            vectors = self.embedder.embed_passages(texts)
+            for (prepared, i), vector in zip(todo, vectors):
+                prepared.vectors[i] = vector
+            report.embedded += len(texts)
+
+    def _flush(self, batch: list[_Prepared], report: IngestReport, bar: tqdm) -> None:
+        if not batch:
+            return
+        self._embed(batch, report)
+        for prepared in batch:
+            self.index.write_document(prepared.record, prepared.chunks, prepared.vectors)
+            (report.updated if prepared.updated else report.added).append(prepared.record.source)
+            report.chunks += len(prepared.chunks)
+            bar.set_postfix(chunks=report.chunks)
+        batch.clear()
+
+    def run(
+        self,
+        inputs: Iterable[str],
+        show_progress: bool = True,
+        names: dict[str, str] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> IngestReport:
+        """Ingest everything given; bad files are reported and the rest of the batch goes on.
+
+        `names` maps an input path to the source name to store (uploads keep their original file names).
+        """
+        report = IngestReport()
+        self._pending = {}
+        self.embedder.warm_up()
+        self.index.open(self.embedder.name, self.embedder.dim)
+        self.index.repair()
+        targets = expand(inputs, report)
+        batch: list[_Prepared] = []
+        pending = 0
+        with tqdm(total=len(targets), unit="file", desc="ingest", disable=not show_progress) as bar:
+            for done, target in enumerate(targets, start=1):
+                label = names.get(str(target)) if names else None
+                try:
+                    prepared = self.prepare(target, report, label)
+                except LoadError as exc:
+                    report.failed.append((exc.source, exc.reason))
+                    prepared = None
+                if prepared is not None:
+                    batch.append(prepared)
+                    pending += len(prepared.chunks)
+                if pending >= self.settings.embedding_batch_size * 4:
+                    self._flush(batch, report, bar)
+                    pending = 0
+                bar.update(1)
+                if on_progress:
+                    on_progress(done, len(targets))
+            self._flush(batch, report, bar)
+        return report
+
+
+def tag_companies(chunks: list[Document], lexicon: Lexicon) -> None:
+    """Each chunk lists the companies it or its document names (canonical names and tickers), for filters."""
+    for chunk in chunks:
+        meta = chunk.metadata
+        named = [lexicon.resolve(c) for c in meta.get("companies", [])]
+        found = lexicon.companies_in(f"{meta.get('title', '')} {meta.get('section', '')} {chunk.page_content}")
+        companies = list(dict.fromkeys(named + found))
+        if companies:
+            meta["companies"] = companies
+            tickers = [lexicon.tickers.get(c, "") for c in companies] + list(meta.get("tickers", []))
+            meta["tickers"] = [t for t in dict.fromkeys(tickers) if t]
+        if not meta.get("tickers"):
+            meta.pop("tickers", None)
+
+
+def embedding_text(chunk: Document) -> str:
+    """Embed the chunk with its title and section: they carry the company and topic a bare passage may omit."""
+    meta = chunk.metadata
+    head = " / ".join(p for p in (meta.get("title", ""), meta.get("section", "")) if p)
+    return f"{head}\n{chunk.page_content}" if head else chunk.page_content
+
+
+def shipped_corpus(settings: Settings) -> list[str]:
+    return [str(settings.corpus_dir / "articles"), str(settings.corpus_dir / "datasets")]

@@ -1,0 +1,190 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 (jieba words) fused by reciprocal rank fusion, with metadata filters
+and an optional cross-encoder reranker."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from assistant.embeddings import Embedder
+from assistant.index import Index
+from assistant.lexical import LexicalIndex, searchable_text
+from assistant.settings import Settings
+from assistant.text import Lexicon
+
+FILTER_KEYS = ("company", "ticker", "date_from", "date_to", "source", "type")
+
+
+@dataclass
+class Filters:
+    company: str | None = None
+    ticker: str | None = None
+    date_from: str | None = None  # YYYY-MM-DD, inclusive
+    date_to: str | None = None
+    source: str | None = None
+    type: str | None = None  # article, dataset or document
+
+    @classmethod
+    def parse(cls, items: list[str] | None) -> Filters:
+        """From `key=value` strings as the CLI takes them (`company=小米`, `type=dataset`)."""
+        values: dict[str, str] = {}
+        for item in items or []:
+            key, sep, value = item.partition("=")
+            key = key.strip().replace("-", "_")
+            if not sep or key not in FILTER_KEYS:
+                raise ValueError(f"bad filter {item!r}: use KEY=VALUE with KEY one of {', '.join(FILTER_KEYS)}")
+            values[key] = value.strip()
+        return cls(**values)
+
+    def active(self) -> dict[str, str]:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+    @staticmethod
+    def _date_int(value: str) -> int:
+        digits = "".join(ch for ch in value if ch.isdigit())[:8]
+        return int(digits.ljust(8, "0"))
+
+    def where(self, lexicon: Lexicon) -> dict | None:
+        """The same filter as a Chroma `where` clause."""
+        clauses: list[dict] = []
+        if self.company:
+            names = list(dict.fromkeys([lexicon.resolve(self.company), self.company]))
+            ors = [{"companies": {"$contains": n}} for n in names]
+            clauses.append(ors[0] if len(ors) == 1 else {"$or": ors})
+        if self.ticker:
+            clauses.append({"tickers": {"$contains": self.ticker.upper()}})
+        if self.date_from:
+            clauses.append({"date_int": {"$gte": self._date_int(self.date_from)}})
+        if self.date_to:
+            clauses.append({"date_int": {"$lte": self._date_int(self.date_to.ljust(10, "9"))}})
+        if self.source:
+            clauses.append({"source": self.source})
+        if self.type:
+            clauses.append({"type": self.type})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def keep(self, lexicon: Lexicon) -> Callable[[dict], bool] | None:
+        """The same filter as a predicate on metadata, for the lexical side."""
+        if not self.active():
+            return None
+        names = {lexicon.resolve(self.company), self.company} if self.company else set()
+        low = self._date_int(self.date_from) if self.date_from else None
+        high = self._date_int(self.date_to.ljust(10, "9")) if self.date_to else None
+
+        def keep(meta: dict) -> bool:
+            if names and not names & set(meta.get("companies") or []):
+                return False
+            if self.ticker and self.ticker.upper() not in (meta.get("tickers") or []):
+                return False
+            date = int(meta.get("date_int") or 0)
+            if low is not None and date < low:
+                return False
+            if high is not None and date > high:
+                return False
+            if self.source and meta.get("source") != self.source:
+                return False
+            return not (self.type and meta.get("type") != self.type)
+
+        return keep
+
+
+@dataclass
+class Passage:
+    id: str
+    text: str
+    meta: dict
+    score: float = 0.0  # fused score
+    dense: float | None = None  # cosine similarity, when the dense side found it
+    bm25: float | None = None
+    ranks: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        return str(self.meta.get("source", ""))
+
+
+@dataclass
+class Retrieval:
+    query: str
+    passages: list[Passage]
+    best_dense: float  # the highest cosine similarity seen, the relevance signal for refusal
+    ms: float
+
+
+def rrf(rankings: dict[str, list[str]], weights: dict[str, float], k: int) -> dict[str, float]:
+    """Reciprocal rank fusion: each list adds weight / (k + rank) to every id it ranks (rank from 1)."""
+    scores: dict[str, float] = {}
+    for name, ids in rankings.items():
+        weight = weights.get(name, 1.0)
+        for rank, id_ in enumerate(ids, start=1):
+            scores[id_] = scores.get(id_, 0.0) + weight / (k + rank)
+    return scores
+
+
+class Retriever:
+    def __init__(self, settings: Settings, index: Index, lexical: LexicalIndex, embedder: Embedder, lexicon: Lexicon) -> None:
+        self.settings = settings
+        self.index = index
+        self.lexical = lexical
+        self.embedder = embedder
+        self.lexicon = lexicon
+        self._reranker = None
+
+    def warm_up(self) -> None:
+        self.embedder.warm_up()
+        if self.settings.reranker_model and self._reranker is None:
+            from sentence_transformers import CrossEncoder
+
+            self._reranker = CrossEncoder(self.settings.reranker_model, device="cpu")
+
+    def expand(self, query: str) -> str:
+        """Add the lexicon's other names for the companies and metrics a query names, so an English question
+        also matches Chinese passages word for word (and the reverse)."""
+        extra = [" ".join(self.lexicon.aliases_of(c)) for c in self.lexicon.companies_in(query)]
+        extra += [" ".join(group) for group in self.lexicon.metrics_in(query)]
+        return " ".join([query, *extra])
+
+    def run(self, query: str, filters: Filters | None = None, mode: str | None = None, k: int | None = None) -> Retrieval:
+        start = time.perf_counter()
+        self.warm_up()
+        filters = filters or Filters()
+        mode = mode or self.settings.retrieval_mode
+        k = k or self.settings.top_k
+        n = max(self.settings.candidates, k)
+        found: dict[str, Passage] = {}
+        rankings: dict[str, list[str]] = {}
+        best_dense = 0.0
+
+        if mode in ("hybrid", "dense"):
+            vector = self.embedder.embed_query(query)
+            hits = self.index.search(vector, n, filters.where(self.lexicon))
+            rankings["dense"] = [h[0] for h in hits]
+            for rank, (id_, text, meta, sim) in enumerate(hits, start=1):
+                found[id_] = Passage(id_, text, meta, dense=sim, ranks={"dense": rank})
+                best_dense = max(best_dense, sim)
+
+        if mode in ("hybrid", "bm25"):
+            hits = self.lexical.search(self.expand(query), n, filters.keep(self.lexicon))
+            ids = []
+            for rank, (id_, text, meta, score) in enumerate(hits, start=1):
+                ids.append(id_)
+                passage = found.setdefault(id_, Passage(id_, text, meta))
+                passage.bm25 = score
+                passage.ranks["bm25"] = rank
+            rankings["bm25"] = ids
+
+        fused = rrf(rankings, {"dense": self.settings.dense_weight, "bm25": self.settings.bm25_weight}, self.settings.rrf_k)
+        for id_, score in fused.items():
+            found[id_].score = score
+        ordered = sorted(found.values(), key=lambda p: -p.score)
+        if self._reranker is not None and ordered:
+            pool = ordered[: max(k * 3, 20)]
+            scores = self._reranker.predict([(query, searchable_text(p.text, p.meta)) for p in pool])
+            ordered = [p for _, p in sorted(zip(scores, pool), key=lambda sp: -float(sp[0]))]
+        if mode == "bm25":
+            # No similarity to threshold on: the answerer's own evidence check decides on refusal.
+            best_dense = 1.0 if ordered else 0.0
+        return Retrieval(query, ordered[:k], best_dense, (time.perf_counter() - start) * 1000)

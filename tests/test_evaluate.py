@@ -1,0 +1,263 @@
+"""Batch evaluation: answer matching, refusal and retrieval scoring, questions files, settings files, outputs."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.answer import Answer
+from assistant.citations import Citation
+from assistant.evaluate import (
+    GoldQuestion,
+    QuestionsFileError,
+    answer_matches,
+    build_summary,
+    first_hit_rank,
+    hit_at,
+    load_questions,
+    load_settings_file,
+    normalise_answer,
+    parse_configs,
+    percentile,
+    reciprocal_rank,
+    render_report,
+    run_eval,
+    score_answer,
+    summarise,
+    write_outputs,
+)
+from assistant.settings import Settings
+
+GOLD = Path(__file__).parent / "data" / "gold.jsonl"
+
+
+def make_answer(text: str, refused: bool = False, sources: list[str] | None = None, supported: list[bool] | None = None) -> Answer:
+    citations = [
+        Citation(marker=1, source="s", title="t", date="", page=None, row=None, section="", sentence=text, quote="", supported=ok)
+        for ok in supported or []
+    ]
+    return Answer(
+        question="q", standalone_question="q", text=text, refused=refused, language="zh", citations=citations,
+        sources=[{"marker": n, "source": s} for n, s in enumerate(sources or [], start=1)],
+        timing={"total_ms": 100.0, "retrieval_ms": 40.0, "generation_ms": 60.0}, tokens={"prompt": 10, "completion": 5},
+    )
+
+
+# --- normalisation ------------------------------------------------------------------------------------------------
+def test_full_width_percent_matches_half_width_percent():
+    assert answer_matches("阿里云收入同比增长３４％ [1]。", ["34%"])
+    assert answer_matches("growth was 34%", ["３４％"])
+
+
+def test_thousands_separators_are_ignored_on_both_sides():
+    assert answer_matches("超过1,400亿元", ["1400亿"])
+    assert answer_matches("超过1400亿元", ["1,400亿"])
+
+
+def test_chinese_numerals_match_arabic_digits():
+    assert answer_matches("连续九个季度三位数增长", ["9个季度"])
+    assert answer_matches("已连续12个季度增长", ["十二个季度"])
+    assert answer_matches("十二个季度", ["12个季度"])
+    assert answer_matches("分为两类四档", ["2类4档"])
+
+
+def test_percent_words_and_spacing_fold_to_the_percent_sign():
+    assert normalise_answer("34 percent") == normalise_answer("34%") == normalise_answer("百分之三十四")
+    assert answer_matches("Revenue grew 34 per cent.", ["34%"])
+
+
+def test_citation_markers_never_count_as_the_expected_number():
+    assert not answer_matches("增速回升 [2]。", ["2"])
+
+
+def test_a_wrong_figure_does_not_match():
+    assert not answer_matches("阿里云收入增长43%", ["34%"])
+
+
+# --- scoring ------------------------------------------------------------------------------------------------------
+def test_refusing_an_unanswerable_question_is_correct_and_refusing_an_answerable_one_is_a_false_refusal():
+    unanswerable = GoldQuestion(id="u", question="小米2025年手机出货量?", answerable=False, language="zh")
+    answerable = GoldQuestion(id="a", question="阿里云增速?", answers=["34%"], sources=["a.md"], language="zh")
+
+    refused_u = score_answer(unanswerable, make_answer("资料中没有", refused=True), "x")
+    refused_a = score_answer(answerable, make_answer("资料中没有", refused=True, sources=["a.md"]), "x")
+    answered_u = score_answer(unanswerable, make_answer("出货量1.6亿台"), "x")
+
+    assert refused_u.refusal_correct and refused_u.passed and refused_u.failure == ""
+    assert not refused_a.refusal_correct and not refused_a.passed and refused_a.failure == "false refusal"
+    assert not answered_u.passed and answered_u.failure == "answered unanswerable"
+
+    metrics = summarise([refused_u, refused_a, answered_u])
+    assert metrics["refusal_accuracy"] == 0.5
+    assert metrics["false_refusal_rate"] == 1.0
+    assert metrics["answer_accuracy"] == 0.0
+
+
+def test_hit_at_k_and_mrr_follow_the_rank_of_the_first_gold_source():
+    ranking = ["b.md", "c.md", "a.md", "a.md", "d.md", "e.md"]
+    assert first_hit_rank(ranking, ["a.md", "z.md"]) == 3
+    assert first_hit_rank(ranking, ["./A.md"]) == 3  # paths compare without ./ and case
+    assert first_hit_rank(ranking, ["z.md"]) is None
+    assert not hit_at(3, 1) and hit_at(3, 5)
+    assert reciprocal_rank(3) == pytest.approx(1 / 3) and reciprocal_rank(None) == 0.0
+
+    golds = [
+        GoldQuestion(id="1", question="q1", answers=["x"], sources=["a.md"]),  # rank 1
+        GoldQuestion(id="2", question="q2", answers=["x"], sources=["c.md"]),  # rank 2
+        GoldQuestion(id="3", question="q3", answers=["x"], sources=["z.md"]),  # no hit
+    ]
+    rankings = [["a.md", "b.md"], ["b.md", "c.md"], ["b.md", "c.md"]]
+    results = [score_answer(g, make_answer("x", sources=r), "x") for g, r in zip(golds, rankings)]
+    metrics = summarise(results)
+    assert metrics["hit_at_1"] == pytest.approx(1 / 3, abs=1e-4)
+    assert metrics["hit_at_5"] == pytest.approx(2 / 3, abs=1e-4)
+    assert metrics["mrr"] == pytest.approx((1 + 0.5 + 0) / 3, abs=1e-4)
+
+
+def test_citation_validity_is_pooled_over_citations_and_none_without_citations():
+    gold = GoldQuestion(id="1", question="q", answers=["x"])
+    with_citations = score_answer(gold, make_answer("x [1]", supported=[True, True, False]), "c")
+    without = score_answer(gold, make_answer("x"), "c")
+    assert with_citations.citation_validity == pytest.approx(2 / 3)
+    assert without.citation_validity is None
+    assert summarise([with_citations, without])["citation_validity"] == pytest.approx(0.6667, abs=1e-4)
+    assert summarise([without])["citation_validity"] is None
+
+
+def test_percentile_interpolates_like_numpy():
+    assert percentile([1, 2, 3, 4], 50) == 2.5
+    assert percentile([10], 95) == 10
+    assert percentile([], 50) is None
+
+
+# --- questions files ----------------------------------------------------------------------------------------------
+def test_bad_json_on_line_3_is_reported_with_line_3(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"question": "a?"}\n{"question": "b?"}\n{"question": "c?",\n', encoding="utf-8")
+    with pytest.raises(QuestionsFileError, match=r"line 3: invalid JSON"):
+        load_questions(path)
+
+
+def test_a_line_without_a_question_key_is_named(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"question": "a?"}\n\n{"id": "x", "answers": ["1"]}\n', encoding="utf-8")
+    with pytest.raises(QuestionsFileError, match=r"line 3: missing the \"question\" key"):
+        load_questions(path)
+
+
+def test_wrong_types_are_named_with_their_field(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"question": "a?", "answers": "ok"}\n{"question": "b?", "history": "nope"}\n', encoding="utf-8")
+    with pytest.raises(QuestionsFileError, match=r"line 2: \"history\" must be a list"):
+        load_questions(path)
+
+
+def test_the_shipped_gold_set_loads():
+    questions = load_questions(GOLD)
+    assert len(questions) >= 100
+    assert any(q.history for q in questions) and any(not q.answerable for q in questions)
+
+
+def test_csv_questions_parse_json_and_pipe_separated_cells(tmp_path):
+    path = tmp_path / "q.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "question", "answers", "answerable", "sources", "history", "kind", "language"])
+        writer.writerow(["c1", "阿里云增速?", "34%|34", "true", '["corpus/articles/alibaba-ai-cloud.md"]', "", "numeric", "zh"])
+        writer.writerow(["c2", "那腾讯呢?", '["18%"]', "", "corpus/a.md|corpus/b.md", "阿里云增速?|34%", "followup", ""])
+        writer.writerow(["c3", "小米手机出货量?", "", "false", "", "", "unanswerable", "zh"])
+    q1, q2, q3 = load_questions(path)
+    assert q1.answers == ["34%", "34"] and q1.answerable and q1.sources == ["corpus/articles/alibaba-ai-cloud.md"]
+    assert q2.answers == ["18%"] and q2.answerable and q2.sources == ["corpus/a.md", "corpus/b.md"]
+    assert q2.history == [{"question": "阿里云增速?", "answer": "34%"}] and q2.language == "zh"
+    assert not q3.answerable and q3.answers == []
+
+
+def test_a_csv_row_with_a_bad_answerable_value_names_its_line(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text("question,answerable\na?,true\nb?,maybe\n", encoding="utf-8")
+    with pytest.raises(QuestionsFileError, match=r"line 3: \"answerable\" must be true or false"):
+        load_questions(path)
+
+
+# --- configurations -----------------------------------------------------------------------------------------------
+def test_settings_files_may_be_json_or_env_style(tmp_path):
+    as_json = tmp_path / "dense.json"
+    as_json.write_text('{"retrieval_mode": "dense", "top_k": 8}', encoding="utf-8")
+    as_env = tmp_path / "bm25.env"
+    as_env.write_text("# lexical only\nASSISTANT_RETRIEVAL_MODE=bm25\nexport ASSISTANT_MIN_RELEVANCE='0.7'\n", encoding="utf-8")
+    assert load_settings_file(as_json) == {"retrieval_mode": "dense", "top_k": 8}
+    assert load_settings_file(as_env) == {"retrieval_mode": "bm25", "min_relevance": 0.7}
+
+
+def test_unknown_or_invalid_settings_are_refused(tmp_path):
+    typo = tmp_path / "typo.json"
+    typo.write_text('{"retreival_mode": "dense"}', encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown setting 'retreival_mode'"):
+        load_settings_file(typo)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"retrieval_mode": "fuzzy"}', encoding="utf-8")
+    with pytest.raises(ValueError, match="bad value for retrieval_mode"):
+        load_settings_file(bad)
+
+
+def test_modes_shorthand_gives_one_configuration_per_mode(tmp_path):
+    configs = parse_configs(None, "dense, bm25,hybrid")
+    assert configs == {"dense": {"retrieval_mode": "dense"}, "bm25": {"retrieval_mode": "bm25"}, "hybrid": {"retrieval_mode": "hybrid"}}
+    assert parse_configs(None, None) == {"default": {}}
+    assert parse_configs(["base="], None) == {"base": {}}
+    with pytest.raises(ValueError, match="NAME=SETTINGS_FILE"):
+        parse_configs(["nofile"], None)
+
+
+# --- outputs ------------------------------------------------------------------------------------------------------
+def test_outputs_escape_html_and_never_contain_the_api_key(tmp_path):
+    settings = Settings(index_dir=tmp_path / "idx", llm_api_key="sk-very-secret-key", llm_base_url="https://user:pw@llm.example/v1")
+    gold = GoldQuestion(id="<b>x</b>", question="<script>alert(1)</script>?", answers=["34%"], sources=["a.md"], language="en")
+    result = score_answer(gold, make_answer("<img src=x onerror=alert(1)> uses sk-very-secret-key", sources=["a.md"]), "cfg")
+    results = {"cfg": [result]}
+    summary = build_summary(results, {"cfg": settings}, {"cfg": {}}, "q.jsonl", 1, None)
+    write_outputs(tmp_path / "out", summary, results, ["sk-very-secret-key"])
+
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in report and "&lt;script&gt;alert(1)&lt;/script&gt;" in report
+    assert "<img src=x" not in report
+    for name in ("summary.json", "results.csv", "report.html"):
+        text = (tmp_path / "out" / name).read_text(encoding="utf-8-sig")
+        assert "sk-very-secret-key" not in text and "user:pw" not in text, name
+    assert "<script" not in render_report(summary, results).lower().replace("&lt;script", "")
+
+
+def test_run_eval_on_six_gold_questions_writes_summary_results_and_report(corpus_assistant, tmp_path):
+    wanted = ["g001", "g041", "g061", "g101", "g111", "g121"]
+    questions = [q for q in load_questions(GOLD) if q.id in wanted]
+    out = tmp_path / "eval"
+    summary = run_eval(questions, out, assistant=corpus_assistant, show_progress=False)
+
+    written = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert written == json.loads(json.dumps(summary))
+    assert set(written) >= {"schema", "created", "questions_file", "questions", "judge", "config_names", "configs"}
+    config = written["configs"]["default"]
+    assert set(config) == {"overrides", "settings", "overall", "by_language", "by_kind"}
+    assert set(config["by_language"]) == {"zh", "en"}
+    assert {"numeric", "unanswerable", "followup"} <= set(config["by_kind"])
+    overall = config["overall"]
+    for key in ("answer_accuracy", "refusal_accuracy", "false_refusal_rate", "hit_at_1", "hit_at_5", "mrr",
+                "citation_validity", "latency_p50_ms", "latency_p95_ms", "prompt_tokens_mean", "pass_rate"):
+        assert key in overall, key
+    assert overall["n"] == 6 and overall["answerable"] == 4 and overall["unanswerable"] == 2
+    assert overall["errors"] == 0 and overall["latency_p50_ms"] > 0
+    assert overall["hit_at_5"] is not None and 0 <= overall["hit_at_5"] <= 1
+
+    with (out / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["id"] for r in rows] == wanted
+    assert all(r["retrieved_sources"].startswith("1:") for r in rows)
+
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert '<table class="summary">' in report and "<svg" in report and "Failures" in report
+    for fetch in ("<script", "<link", 'src="http', "url(http", "@import"):  # self-contained: nothing to fetch or run
+        assert fetch not in report, fetch

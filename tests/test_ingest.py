@@ -1,0 +1,210 @@
+"""Ingest writes only what changed, replaces changed documents whole, removes cleanly and walks folders."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from assistant.ingest import shipped_corpus, source_name
+from tests.conftest import chunks_of
+
+ARTICLE = Path("/work/shared/documents/hk-tech-ai-valuation-2025.txt")
+
+SECTIONS = {
+    "市场回顾": "恒生科技指数年中一度涨超50%。南下资金全年净买入超过1.4万亿元。资金持续流入科技方向。",
+    "阿里巴巴": "阿里全年股价上涨超过80%。通义千问开源生态持续扩大。阿里云收入增速回升。",
+    "腾讯": "腾讯的混元大模型持续迭代。元宝的用户数快速增长。广告业务受益于AI推荐。",
+    "小米": "小米的估值仍然滞后于基本面。玄戒O1芯片已经量产。人车家生态形成闭环。",
+}
+
+
+def article(sections: dict[str, str]) -> str:
+    body = "\n\n".join(f"## {name}\n\n{text}" for name, text in sections.items())
+    return f"---\ntitle: 港股科技AI估值笔记\ndate: 2025-12-26\n---\n\n{body}\n"
+
+
+def test_reingesting_the_unchanged_corpus_reports_every_file_unchanged_and_writes_nothing(corpus_assistant) -> None:
+    index = corpus_assistant.index
+    before = {r.source: r for r in corpus_assistant.sources()}
+    count, generation = index.count(), index.generation
+
+    report = corpus_assistant.ingest(shipped_corpus(corpus_assistant.settings), show_progress=False)
+
+    assert sorted(report.unchanged) == sorted(before)
+    assert report.added == [] and report.updated == [] and report.failed == []
+    assert report.chunks == 0 and report.embedded == 0
+    assert index.count() == count
+    assert index.generation == generation, "nothing should have been written"
+    assert {r.source: r for r in corpus_assistant.sources()} == before, "manifest entries (added_at included) must not change"
+    assert "added 0, updated 0, unchanged" in report.summary() and "0 embedded" in report.summary()
+
+
+def test_shipped_corpus_is_fully_indexed(corpus_assistant) -> None:
+    records = corpus_assistant.sources()
+    sources = {r.source for r in records}
+
+    articles = {f"corpus/articles/{p.name}" for p in (corpus_assistant.settings.corpus_dir / "articles").glob("*.md")}
+    assert articles <= sources
+    assert "corpus/datasets/hk_tech_ai_metrics_2025.csv" in sources
+    assert corpus_assistant.index.count() == sum(r.chunks for r in records)
+    dataset = next(r for r in records if r.source.endswith(".csv"))
+    assert dataset.type == "dataset" and dataset.chunks >= 30
+
+
+def test_changing_a_file_replaces_its_chunks_and_no_stale_chunk_survives(tmp_path: Path, assistant_factory) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text(article(SECTIONS), encoding="utf-8")
+    other = tmp_path / "other.txt"
+    other.write_text("百度的文心大模型继续迭代。", encoding="utf-8")
+    assistant = assistant_factory()
+    assistant.ingest([str(path), str(other)], show_progress=False)
+    source = source_name(path)
+    old_ids = {m["chunk_id"] for _, m in chunks_of(assistant, source)}
+
+    changed = dict(SECTIONS, 小米="小米的估值已经开始修复。玄戒O1芯片已经量产。人车家生态形成闭环。")
+    path.write_text(article(changed), encoding="utf-8")
+    report = assistant.ingest([str(path), str(other)], show_progress=False)
+
+    assert report.updated == [source] and report.unchanged == [source_name(other)] and not report.added
+    _, texts, metas = assistant.index.all_chunks()
+    assert not any("估值仍然滞后于基本面" in t for t in texts), "a chunk of the old version survived"
+    assert any("估值已经开始修复" in t for t in texts)
+    new_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+    mine = [m for m in metas if m["source"] == source]
+    assert {m["doc_hash"] for m in mine} == {new_hash}
+    assert not old_ids & {m["chunk_id"] for m in mine}
+    record = assistant.index.document(source)
+    assert record.doc_hash == new_hash and record.chunks == len(mine)
+    assert chunks_of(assistant, source_name(other)), "the unchanged file keeps its chunks"
+
+
+def test_only_changed_text_is_reembedded(tmp_path: Path, assistant_factory) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text(article(SECTIONS), encoding="utf-8")
+    assistant = assistant_factory()
+    first = assistant.ingest([str(path)], show_progress=False)
+    source = source_name(path)
+    old_vectors = assistant.index.embeddings_by_hash(source)
+    assert first.embedded == first.chunks == len(SECTIONS)
+
+    path.write_text(article(dict(SECTIONS, 腾讯="腾讯的混元大模型持续迭代。元宝的日活用户突破新高。")), encoding="utf-8")
+    report = assistant.ingest([str(path)], show_progress=False)
+
+    new_vectors = assistant.index.embeddings_by_hash(source)
+    fresh = set(new_vectors) - set(old_vectors)
+    assert report.chunks == len(SECTIONS)
+    assert report.embedded == len(fresh) == 1
+    for content_hash in set(new_vectors) & set(old_vectors):
+        np.testing.assert_array_equal(new_vectors[content_hash], old_vectors[content_hash])
+
+
+def test_removing_a_source_deletes_all_its_chunks_and_its_entry(tmp_path: Path, assistant_factory) -> None:
+    keep, drop = tmp_path / "keep.md", tmp_path / "drop.md"
+    keep.write_text(article(SECTIONS), encoding="utf-8")
+    drop.write_text(article({k: v.replace("。", "!") for k, v in SECTIONS.items()}), encoding="utf-8")
+    assistant = assistant_factory()
+    assistant.ingest([str(keep), str(drop)], show_progress=False)
+    expected = assistant.index.document(source_name(drop)).chunks
+
+    removed = assistant.remove(source_name(drop))
+
+    assert removed == expected == len(SECTIONS)
+    assert [r.source for r in assistant.sources()] == [source_name(keep)]
+    _, _, metas = assistant.index.all_chunks()
+    assert {m["source"] for m in metas} == {source_name(keep)}
+    assert assistant.index.document(source_name(drop)) is None
+    try:
+        assistant.remove(source_name(drop))
+    except KeyError as exc:
+        assert "is not indexed" in exc.args[0] and "assistant sources" in exc.args[0]
+    else:
+        raise AssertionError("removing a source twice should say it is not indexed")
+
+
+def test_removed_file_can_be_ingested_again(tmp_path: Path, assistant_factory) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text(article(SECTIONS), encoding="utf-8")
+    assistant = assistant_factory()
+    assistant.ingest([str(path)], show_progress=False)
+    assistant.remove(source_name(path))
+
+    report = assistant.ingest([str(path)], show_progress=False)
+
+    assert report.added == [source_name(path)] and not report.failed, "its hash must not linger as a duplicate"
+
+
+def test_folder_is_ingested_recursively_and_hidden_files_are_skipped(tmp_path: Path, assistant_factory) -> None:
+    root = tmp_path / "library"
+    (root / "sub" / "deeper").mkdir(parents=True)
+    (root / ".git").mkdir()
+    (root / "top.md").write_text("# 顶层\n小米的估值仍然滞后。", encoding="utf-8")
+    (root / "sub" / "middle.txt").write_text("腾讯的混元大模型持续迭代。", encoding="utf-8")
+    (root / "sub" / "deeper" / "rows.csv").write_text("company,metric,value\n阿里巴巴,股价涨幅,80\n", encoding="utf-8")
+    (root / ".hidden.md").write_text("隐藏文件不应被索引。", encoding="utf-8")
+    (root / ".git" / "notes.md").write_text("版本库内部文件不应被索引。", encoding="utf-8")
+    (root / "sub" / ".draft.txt").write_text("草稿不应被索引。", encoding="utf-8")
+    (root / "sub" / "tool.log").write_text("unsupported type in a folder", encoding="utf-8")
+    assistant = assistant_factory()
+
+    report = assistant.ingest([str(root)], show_progress=False)
+
+    expected = sorted(source_name(p) for p in (root / "top.md", root / "sub" / "middle.txt", root / "sub" / "deeper" / "rows.csv"))
+    assert sorted(report.added) == expected and not report.failed
+    assert [r.source for r in assistant.sources()] == expected
+    assert report.skipped == [str(root / "sub" / "tool.log")]
+    _, texts, _ = assistant.index.all_chunks()
+    assert not any("不应被索引" in t for t in texts)
+
+
+def test_same_content_under_two_names_in_one_batch_is_indexed_once(tmp_path: Path, assistant_factory) -> None:
+    first, second = tmp_path / "a.md", tmp_path / "b.md"
+    first.write_text(article(SECTIONS), encoding="utf-8")
+    second.write_bytes(first.read_bytes())
+    assistant = assistant_factory()
+
+    report = assistant.ingest([str(first), str(second)], show_progress=False)
+
+    assert report.added == [source_name(first)]
+    [(source, reason)] = report.failed
+    assert source == source_name(second) and "duplicate" in reason and source_name(first) in reason
+    assert [r.source for r in assistant.sources()] == [source_name(first)]
+
+
+def test_same_file_given_twice_in_one_run_is_indexed_once(tmp_path: Path, assistant_factory) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text(article(SECTIONS), encoding="utf-8")
+    assistant = assistant_factory()
+
+    report = assistant.ingest([str(path), str(tmp_path)], show_progress=False)
+
+    assert report.added == [source_name(path)] and not report.failed
+    assert assistant.index.count() == len(SECTIONS)
+
+
+def test_shared_article_gets_its_headline_as_title_and_then_reports_unchanged(assistant_factory) -> None:
+    assistant = assistant_factory()
+
+    first = assistant.ingest([str(ARTICLE)], show_progress=False)
+    again = assistant.ingest([str(ARTICLE)], show_progress=False)
+
+    source = source_name(ARTICLE)
+    assert first.added == [source] and not first.failed
+    [record] = assistant.sources()
+    assert "冰与火之歌" in record.title and len(record.title) <= 120
+    assert record.type == "document" and record.chunks == first.chunks > 10
+    stored = chunks_of(assistant, source)
+    assert all(meta["title"] == record.title and meta["language"] == "zh" for _, meta in stored)
+    assert again.unchanged == [source] and again.chunks == 0 and again.embedded == 0
+
+
+def test_upload_is_stored_under_the_name_it_was_given(tmp_path: Path, assistant_factory) -> None:
+    upload = tmp_path / "tmp8x2k_upload.md"
+    upload.write_text(article(SECTIONS), encoding="utf-8")
+    assistant = assistant_factory()
+
+    report = assistant.ingest([str(upload)], show_progress=False, names={str(upload): "港股笔记.md"})
+
+    assert report.added == ["港股笔记.md"]
+    assert {m["source"] for _, m in chunks_of(assistant, "港股笔记.md")} == {"港股笔记.md"}
