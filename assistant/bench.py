@@ -404,7 +404,7 @@ def run_bench(
         "schema": 1,
         "machine": {
             "python": platform.python_version(), "platform": platform.platform(), "cpus": _cpus(),
-            "embedding_threads": settings.embedding_threads,
+            "embedding_threads": settings.embedding_threads, "load_average_at_end": _load_average(),
         },
         "ingestion": ingestion,
         "retrieval": retrieval,
@@ -419,6 +419,16 @@ def run_bench(
             "warm_up_queries": min(5, queries),
         },
     }
+
+
+def _load_average() -> list[float] | None:
+    """1/5/15-minute load averages: other work on the machine slows every figure here."""
+    import os
+
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
 
 
 def _cpus() -> int:
@@ -471,6 +481,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
     )
     print(format_table(result))
     print(f"\n{result['method']['vectors']}.")
+    load = result["machine"]["load_average_at_end"]
+    if load:
+        print(f"{result['machine']['cpus']} CPUs; load average at the end {load[0]} / {load[1]} / {load[2]} (1/5/15 min).")
     if args.out:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -1128,25 +1128,25 @@ def _sources_cell(r: QuestionResult) -> str:
 
 def _failures_table(results: dict[str, list[QuestionResult]]) -> str:
     multi = len(results) > 1
+    order = {r.id: n for n, r in enumerate(next(iter(results.values()), []))}
+    failed = [(name, r) for name, rs in results.items() for r in rs if r.failure]
+    failed.sort(key=lambda pair: order.get(pair[1].id, len(order)))  # one question's failures side by side
     rows = []
-    for name, rs in results.items():
-        for r in rs:
-            if not r.failure:
-                continue
-            history = "".join(
-                f'<div class="history">earlier: {_e(t.get("question"))} → {_e(t.get("answer"))}</div>' for t in r.history
-            )
-            tags = f'<span class="tag bad">{_e(r.failure)}</span><span class="tag">{_e(r.language)}</span>'
-            if r.kind:
-                tags += f'<span class="tag">{_e(r.kind)}</span>'
-            if multi:
-                tags = f'<span class="tag">{_e(name)}</span>' + tags
-            expected = " | ".join(r.expected) if r.expected else ("(should refuse)" if not r.answerable else "")
-            given = r.error or r.answer
-            rows.append(
-                f"<tr><td><b>{_e(r.id)}</b><br>{tags}</td><td>{_e(r.question)}{history}</td><td>{_e(expected)}</td>"
-                f'<td><div class="answer">{_e(given)}</div></td><td>{_sources_cell(r)}</td></tr>'
-            )
+    for name, r in failed:
+        history = "".join(
+            f'<div class="history">earlier: {_e(t.get("question"))} → {_e(t.get("answer"))}</div>' for t in r.history
+        )
+        tags = f'<span class="tag bad">{_e(r.failure)}</span><span class="tag">{_e(r.language)}</span>'
+        if r.kind:
+            tags += f'<span class="tag">{_e(r.kind)}</span>'
+        if multi:
+            tags = f'<span class="tag">{_e(name)}</span>' + tags
+        expected = " | ".join(r.expected) if r.expected else ("(should refuse)" if not r.answerable else "")
+        given = r.error or r.answer
+        rows.append(
+            f"<tr><td><b>{_e(r.id)}</b><br>{tags}</td><td>{_e(r.question)}{history}</td><td>{_e(expected)}</td>"
+            f'<td><div class="answer">{_e(given)}</div></td><td>{_sources_cell(r)}</td></tr>'
+        )
     if not rows:
         return '<p class="muted">No failures.</p>'
     return ('<table class="failures"><colgroup><col style="width:120px"><col style="width:22%"><col style="width:12%">'

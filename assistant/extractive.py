@@ -18,7 +18,7 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import ConfigDict
+from pydantic import ConfigDict, PrivateAttr
 
 from assistant.text import Lexicon, language_of, mentions, normalize, numbers_in, split_sentences, words
 
@@ -26,8 +26,10 @@ _PASSAGE = re.compile(r'<passage n="(\d+)" title="(.*?)" date="(.*?)" source="(.
 _QUESTION = re.compile(r"<question>\s*(.*?)\s*</question>", re.S)
 # Sentences that address the reader as a model are instructions smuggled into data: never repeat them.
 _INJECTION = re.compile(
-    r"ignore (all |any )?(previous|prior|above)|disregard (the|all|previous)|system prompt|you are now|"
-    r"忽略(之前|以上|前面|先前|所有)|无视(之前|以上)|系统提示|你现在是|请回答[::]|assistant:|</?passage|</?question",
+    r"ignore (all |any )?(the )?(previous|prior|above|earlier)|disregard (the|all|any|previous)|system prompt|you are now|"
+    r"(reply|respond|answer) (only|with)|from now on|new instructions?|"
+    r"忽略(之前|以上|前面|先前|所有|上述)|无视(之前|以上|上述)|系统提示|你现在是|从现在(开始|起)|(你|您)的回答|只(能|许)?(回答|回复|输出)|"
+    r"请(回答|回复|输出)[:\uff1a]|assistant:|[<\u2039]/?(passage|question)",
     re.I,
 )
 _NUMERIC_Q = re.compile(
@@ -35,12 +37,22 @@ _NUMERIC_Q = re.compile(
     r"growth|rate|ratio|p/e|pe\b|valuation|value|size|cost|speed|number|rise|gain|grow",
     re.I,
 )
+_WHY_Q = re.compile(r"为什么|为何|原因|何以|why|what (explains|drives)|reason", re.I)
+_CAUSAL = re.compile(
+    r"因为|由于|原因|源于|在于|所以|因此|因而|得益于|取决于|导致"
+    r"|because|since|due to|reflects?|driven by|thanks to|stems? from|as a result|so that",
+    re.I,
+)
+# A sentence that opens by pointing back ("这一瓶颈", "This bottleneck") needs the one before it to make sense.
+_POINTS_BACK = re.compile(r"^.{0,12}?(这一|这种|这些|这个|上述|此|该)|^(this|that|these|those|such|it)\b", re.I)
 _HEADING_LIKE = re.compile(r"^\s*(#|[-*|]\s*$)")
 # Words too common in this domain to say whether a sentence answers the question.
 _GENERIC = frozenset("公司 ai 2025 2025年 港股 科技 市场 年 全年 情况 表现 数据 company companies market stock shares hk".split())
 
 
-_QUARTER = re.compile(r"(?:20(\d\d))?\s*(?:年)?\s*(?:第?([一二三四1-4])季度|Q([1-4])|(first|second|third|fourth) quarter)", re.I)
+_QUARTER = re.compile(
+    r"(?:20(\d\d))?\s*(?:年)?\s*(?:(?<![同每单])第?([一二三四1-4])季度|Q([1-4])|(first|second|third|fourth) quarter)", re.I
+)
 _YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 _QUARTER_NUMBER = {"一": "1", "二": "2", "三": "3", "四": "4", "first": "1", "second": "2", "third": "3", "fourth": "4"}
 
@@ -63,6 +75,8 @@ class _Sentence:
     context: set[str] = field(default_factory=set)  # title and source words of its passage
     companies: list[str] = field(default_factory=list)  # named in the sentence itself
     about: list[str] = field(default_factory=list)  # named anywhere in its passage or title
+    title_companies: list[str] = field(default_factory=list)
+    previous: str = ""  # the sentence before it in its passage, for "this"/"这" that point back
     score: float = 0.0
     coverage: float = 0.0  # idf-weighted share of the question's words it (or its passage title) contains
     sim: float = 0.0  # embedding similarity to the question
@@ -95,6 +109,7 @@ class ExtractiveChatModel(BaseChatModel):
     max_sentences: int = 3
     min_coverage: float = 0.3
     min_similarity: float = 0.83
+    _vectors: dict = PrivateAttr(default_factory=dict)
 
     @property
     def _llm_type(self) -> str:
@@ -105,7 +120,7 @@ class ExtractiveChatModel(BaseChatModel):
     def _parse(messages: list[BaseMessage]) -> tuple[str, list[tuple[int, str, str, str]]]:
         prompt = str(messages[-1].content)
         question = _QUESTION.search(prompt)
-        passages = [(int(n), title, source, text) for n, title, _date, source, text in _PASSAGE.findall(prompt)]
+        passages = [(int(n), title, source, normalize(text)) for n, title, _date, source, text in _PASSAGE.findall(prompt)]
         return (question.group(1) if question else prompt), passages
 
     # --- answering --------------------------------------------------------------------------------------------
@@ -114,6 +129,8 @@ class ExtractiveChatModel(BaseChatModel):
         for rank, (n, title, source, text) in enumerate(passages):
             context = set(words(f"{title} {source.rsplit('/', 1)[-1]}", self.lexicon))
             about = self.lexicon.companies_in(f"{title} {text}")
+            title_companies = self.lexicon.companies_in(title)
+            previous = ""
             is_row = text.startswith("company:")
             pieces = [_render_row(text, language)] if is_row else split_sentences(text)
             for piece in pieces:
@@ -128,9 +145,11 @@ class ExtractiveChatModel(BaseChatModel):
                 out.append(
                     _Sentence(
                         text=piece, passage=n, rank=rank, words=set(words(piece, self.lexicon)), context=context,
-                        companies=self.lexicon.companies_in(piece), about=about,
+                        companies=self.lexicon.companies_in(piece), about=about, title_companies=title_companies,
+                        previous=previous,
                     )
                 )
+                previous = piece
         return out
 
     def _score(self, question: str, sentences: list[_Sentence]) -> None:
@@ -141,16 +160,18 @@ class ExtractiveChatModel(BaseChatModel):
         total = sum(idf.values()) or 1.0
         q_companies = set(self.lexicon.companies_in(question))
         numeric = bool(_NUMERIC_Q.search(question))
+        why = bool(_WHY_Q.search(question))
         sims = np.zeros(n)
         if self.embedder is not None and sentences:
-            q_vec = self.embedder.embed_query(question)
-            sims = self.embedder.embed_passages([s.text for s in sentences]) @ q_vec
+            sims = self._sentence_vectors([s.text for s in sentences]) @ self.embedder.embed_query(question)
         for s, sim in zip(sentences, sims):
             covered = sum(idf[w] * (1.0 if w in s.words else 0.6 if w in s.context else 0.0) for w in q_words)
             s.coverage = covered / total
             s.score = s.coverage + 2.0 * float(sim) - 0.03 * s.rank
             if numeric and numbers_in(s.text):
                 s.score += 0.15
+            if why and _CAUSAL.search(s.text):
+                s.score += 0.2
             if q_companies:
                 if q_companies & set(s.companies):
                     s.score += 0.3
@@ -159,6 +180,16 @@ class ExtractiveChatModel(BaseChatModel):
                 elif q_companies & set(s.about):
                     s.score += 0.15
             s.sim = float(sim)
+
+    def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
+        """Sentence embeddings, cached: the same passages come back for many questions."""
+        cache = self._vectors
+        missing = [t for t in dict.fromkeys(texts) if t not in cache]
+        if missing:
+            if len(cache) > 50_000:
+                cache.clear()
+            cache.update(zip(missing, self.embedder.embed_passages(missing)))
+        return np.vstack([cache[t] for t in texts])
 
     def answer(self, question: str, passages: list[tuple[int, str, str, str]]) -> str:
         language = language_of(question)
@@ -171,7 +202,7 @@ class ExtractiveChatModel(BaseChatModel):
         present = {c for s in sentences for c in s.about}
         if any(c not in present for c in q_companies):
             return refusal
-        if not self._asked_terms_present(question, q_companies, passages):
+        if not self._asked_terms_present(question, q_companies, sentences):
             return refusal
         self._score(question, sentences)
         ranked = sorted(sentences, key=lambda s: -s.score)
@@ -196,13 +227,18 @@ class ExtractiveChatModel(BaseChatModel):
             chosen.append(s)
         return self._compose(chosen, language)
 
-    def _asked_terms_present(self, question: str, companies: list[str], passages: list[tuple[int, str, str, str]]) -> bool:
-        """The metric and the period a question names must appear in a passage about its company;
-        otherwise the nearest figure would answer a different question."""
-        relevant = [f"{title} {text}" for _, title, _, text in passages]
+    def _asked_terms_present(self, question: str, companies: list[str], sentences: list[_Sentence]) -> bool:
+        """The metric and the period a question names must appear where the sources speak of its company
+        (a sentence naming it, or a sentence in a passage about it alone); otherwise the nearest figure would
+        answer a different question."""
+        relevant = sentences
         if companies:
-            relevant = [t for t in relevant if any(c in self.lexicon.companies_in(t) for c in companies)]
-        joined = normalize(" ".join(relevant))
+            wanted = set(companies)
+            relevant = [
+                s for s in sentences
+                if wanted & set(s.companies) or (not s.companies and (wanted & set(s.title_companies) or set(s.about) == wanted))
+            ]
+        joined = " ".join(s.text for s in relevant)
         for group in self.lexicon.metrics_in(question):
             if not any(mentions(joined, term) for term in group):
                 return False
@@ -213,8 +249,10 @@ class ExtractiveChatModel(BaseChatModel):
         lines = []
         for s in chosen:
             text = s.text.rstrip()
+            if s.previous and _POINTS_BACK.search(text) and s.previous not in {c.text for c in chosen}:
+                text = f"{s.previous.rstrip()} {text}" if language_of(text) == "en" else s.previous.rstrip() + text
             end = ""
-            if text and text[-1] in "。.!?;!?;":
+            if text and text[-1] in "。.!?;\uff01\uff1f\uff1b":
                 text, end = text[:-1], text[-1]
             lines.append(f"{text} [{s.passage}]{end or ('。' if language_of(text) == 'zh' else '.')}")
         lead = "根据资料:" if language == "zh" else "According to the sources:"

@@ -30,7 +30,22 @@ def _replace_company(text: str, old: str, new: str, lexicon: Lexicon) -> str:
     return re.sub(pattern, new, text, flags=re.I) if pattern else text
 
 
+_SAME_PERIOD = re.compile(r"同一季度|同季度|同期|同一年|当季|that quarter|the same quarter|same period|that year", re.I)
+_PERIOD = re.compile(r"20\d\d\s*年?\s*(?:第?[一二三四1-4]季度|Q[1-4])?|Q[1-4]\s*20\d\d", re.I)
+
+
 def rewrite(question: str, history: list[dict], lexicon: Lexicon) -> str:
+    """Standalone form of `question`; the subject and, for "同期"/"that quarter", the period carry over."""
+    standalone = _rewrite_subject(question, history, lexicon)
+    if history and _SAME_PERIOD.search(question):
+        previous = rewrite(str(history[-1].get("question", "")), history[:-1], lexicon)
+        period = _PERIOD.search(previous)
+        if period:
+            standalone = _SAME_PERIOD.sub(period.group(0).strip(), standalone, count=1)
+    return standalone
+
+
+def _rewrite_subject(question: str, history: list[dict], lexicon: Lexicon) -> str:
     """Standalone form of `question`; unchanged when there is no history or it already stands alone."""
     if not history:
         return question

@@ -95,11 +95,17 @@ def test_follow_up_uses_the_session_history(page):
     first = run(page, "阿里巴巴2025年股价涨了多少?")
     history, turns = first[-1][2], first[-1][3]
     assert "80" in history[0]["answer"]
-    chart = first[-1][4]
-    assert chart["visible"] is True and set(chart["value"]["company"]) >= {"阿里巴巴", "腾讯"}
     second = run(page, "那腾讯呢?", history, turns)
     assert "46" in last_message(second)
     assert len(second[-1][2]) == 2 and len(second[-1][3]) == 2
+
+
+def test_chart_beside_an_answer_comparing_companies(page):
+    outputs = run(page, "港股科技公司2025年股价涨幅对比")
+    chart = outputs[-1][4]
+    assert chart["visible"] is True and chart["title"] == "2025年股价涨幅 (%)"
+    values = dict(zip(chart["value"]["company"], chart["value"]["value"]))
+    assert len(values) >= 2 and values.items() <= {"阿里巴巴": 80, "腾讯": 46, "小米": 13, "商汤": 80}.items()
 
 
 def test_refusal_is_marked_and_lists_nearest_sources(page):
@@ -251,7 +257,7 @@ def test_render_refusal_is_distinct():
     data = {**hostile_answer(), "refused": True, "answer": "根据现有资料无法回答这个问题。", "citations": [], "uncited": []}
     out = ui.render_answer(data, anchor="r")
     assert out.count('class="ra-refusal"') == 1 and "No answer in the sources" in out
-    assert "Nearest sources (3)" in out and "<script" not in out
+    assert "Nearest sources (3)" in out and "<script" not in out and out.count("<li>") == 3
 
 
 def test_streaming_text_is_escaped():
