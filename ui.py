@@ -126,7 +126,7 @@ def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
         origin = f"auth file {path}"
         text = path.read_text(encoding="utf-8-sig")
     elif ":" not in text:
-        raise ValueError(f"ASSISTANT_AUTH is neither user:password pairs nor an existing file: {text!r}")
+        raise ValueError("ASSISTANT_AUTH is neither user:password pairs nor the path of an existing file")
     pairs: list[tuple[str, str]] = []
     for line_no, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
@@ -739,7 +739,8 @@ def build_app(assistant: ResearchAssistant) -> gr.Blocks:
     settings = assistant.settings
     companies = [ALL_COMPANIES, *sorted(assistant.lexicon.aliases)]
 
-    with gr.Blocks(title="HK Tech AI Research Assistant", analytics_enabled=False) as demo:
+    # delete_cache: Gradio's copies of uploads (ours live under the index folder) go after a day.
+    with gr.Blocks(title="HK Tech AI Research Assistant", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
         gr.HTML(
             "<h2 style='margin:0'>HK Tech AI Research Assistant · 港股科技AI研究助手</h2>"
             "<div class='ra-panel'>Answers come only from the indexed sources and cite them; "
@@ -866,9 +867,16 @@ def build_app(assistant: ResearchAssistant) -> gr.Blocks:
         # corpus wiring
         corpus_outputs = [sources_table, to_remove, corpus_count]
         corpus_tab.select(page.corpus_view, None, corpus_outputs)
-        add.click(page.ingest_files, uploads, [ingest_summary, *corpus_outputs, uploads])
+        # One corpus change at a time, whoever asks: ingest and remove share a queue slot.
+        add.click(page.ingest_files, uploads, [ingest_summary, *corpus_outputs, uploads], concurrency_limit=1, concurrency_id="corpus")
         remove.click(page.ask_remove, to_remove, [confirm_box, confirm_text, pending])
-        confirm.click(page.confirm_remove, pending, [confirm_box, remove_status, pending, *corpus_outputs])
+        confirm.click(
+            page.confirm_remove,
+            pending,
+            [confirm_box, remove_status, pending, *corpus_outputs],
+            concurrency_limit=1,
+            concurrency_id="corpus",
+        )
         cancel.click(page.cancel_remove, None, [confirm_box, remove_status, pending])
 
         # datasets wiring
@@ -913,12 +921,19 @@ def launch(demo: gr.Blocks, settings: Settings, **overrides: Any):
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
-    parse_auth(settings.auth)  # fail before indexing anything when the auth setting is malformed
+    try:
+        parse_auth(settings.auth)  # fail before indexing anything when the auth setting is malformed
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"error: {exc}") from None
     assistant = ResearchAssistant(settings)
     report = assistant.ensure_corpus(show_progress=True)
     if report is not None:
         log.info("indexed the shipped corpus: %s", report.summary())
     _ = assistant.engine  # build the answer chain now, not on the first question
+    try:
+        assistant.retrieve("港股科技公司 AI 估值")  # and load the lexical index, so the first question is not the slow one
+    except Exception:  # noqa: BLE001 - the page still starts; the chat will show the error on a question
+        log.exception("warm-up retrieval failed")
     launch(build_app(assistant), settings)
 
 

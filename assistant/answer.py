@@ -158,7 +158,7 @@ class AnswerEngine:
             answer.text = self.prompts.refusal(language)
             yield "token", answer.text
         else:
-            inputs = {"passages": self._passages_block(passages), "question": question, "refusal": self.prompts.refusal(language)}
+            inputs = {"passages": self._passages_block(passages), "question": standalone, "refusal": self.prompts.refusal(language)}
             answer.tokens["prompt"] = sum(count_tokens(str(m.content)) for m in self.prompt.format_messages(**inputs))
             pieces: list[str] = []
             model = self.llm or self.extractive

@@ -1284,7 +1284,8 @@ def add_eval_commands(subparsers: Any) -> None:
     )
     p.add_argument("questions", metavar="QUESTIONS", help="questions file: .jsonl, .json or .csv (see tests/data/gold.jsonl)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for summary.json, results.csv and report.html")
-    p.add_argument("--concurrency", type=_positive_int, default=1, metavar="N", help="questions answered in parallel (default 1)")
+    p.add_argument("--concurrency", type=_positive_int, default=1, metavar="N",
+                   help="questions answered in parallel (default 1; latencies then include waiting for shared CPU)")
     p.add_argument("--compare", action="append", metavar="NAME=SETTINGS_FILE",
                    help="add a configuration: JSON or .env file of settings (repeatable; NAME= alone is the base settings)")
     p.add_argument("--modes", metavar="M1,M2", help="compare retrieval modes, e.g. dense,bm25,hybrid")

@@ -231,4 +231,6 @@ def embedding_text(chunk: Document) -> str:
 
 
 def shipped_corpus(settings: Settings) -> list[str]:
-    return [str(settings.corpus_dir / "articles"), str(settings.corpus_dir / "datasets")]
+    """The notes and the dataset files; the datasets' README describes columns and is not research content."""
+    datasets = sorted(str(p) for p in (settings.corpus_dir / "datasets").glob("*") if p.suffix.lower() in (".csv", ".xlsx"))
+    return [str(settings.corpus_dir / "articles"), *datasets]

@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     candidates: int = 30
     rrf_k: int = 60
     dense_weight: float = 1.0
-    bm25_weight: float = 1.0
+    bm25_weight: float = 1.5
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
     reranker_model: str | None = None
     min_relevance: float = 0.80

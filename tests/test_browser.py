@@ -258,6 +258,32 @@ def test_datasets_tab_chart(page):
     shot(page, "10-datasets-chart")
 
 
+def test_sessions_keep_their_own_history(page, server):
+    """Two browsers ask at the same time; each one's export holds only its own conversation."""
+    new_conversation(page)
+    other_context = page.context.browser.new_context(viewport={"width": 1400, "height": 1000})
+    other = other_context.new_page()
+    try:
+        other.goto(server["url"], wait_until="domcontentloaded")
+        other.locator("#question textarea").wait_for()
+        counts = [p.locator("#chatbot [data-testid=bot]").count() for p in (page, other)]
+        for tab, question in ((page, "腾讯AI相关收入占比是多少?"), (other, "小米MiMo-V2-Flash的推理速度是多少?")):
+            tab.locator("#question textarea").fill(question)
+        page.locator("#question textarea").press("Enter")
+        other.locator("#question textarea").press("Enter")
+        for tab, count in zip((page, other), counts):
+            tab.wait_for_function(DONE_JS, arg=count, timeout=90_000)
+        assert "18%" in page.locator("#chatbot [data-testid=bot]").last.inner_text()
+        assert "150" in other.locator("#chatbot [data-testid=bot]").last.inner_text()
+        other.locator("#export").click()
+        link = other.locator("#export-file a[href]").first
+        link.wait_for()
+        text = other.request.get(link.get_attribute("href")).body().decode("utf-8")
+        assert "小米MiMo-V2-Flash的推理速度是多少?" in text and "腾讯AI相关收入占比" not in text and "美团" not in text
+    finally:
+        other_context.close()
+
+
 def test_page_stayed_offline_and_quiet(page, server):
     assert page.outside == [], f"the page requested outside resources: {page.outside[:5]}"
     assert page.dialogs == []
