@@ -101,7 +101,8 @@ def check(text: str, passages: list[Passage]) -> tuple[list[Citation], list[dict
                     row=meta.get("row"),
                     section=str(meta.get("section", "")),
                     sentence=strip_markers(sentence).strip(),
-                    quote=best_quote(sentence, passage.text),
+                    # A dataset row is one record: quote all of it, not the cell that shares most words.
+                    quote=passage.text.strip() if meta.get("type") == "dataset" else best_quote(sentence, passage.text),
                     supported=not missing,
                     reason=f"not in the cited passage: {', '.join(missing)}" if missing else "",
                 )

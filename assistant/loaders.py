@@ -95,7 +95,7 @@ def _base_meta(source: str, title: str, doc_type: str, extra: dict | None = None
     date = _iso(extra.get("date"))
     meta = {
         "source": source,
-        "title": title or Path(source).stem,
+        "title": title or _stem(source),
         "date": date,
         "date_int": _date_int(date),
         "type": doc_type,
@@ -111,6 +111,11 @@ def _base_meta(source: str, title: str, doc_type: str, extra: dict | None = None
         if values:
             meta[key] = [str(v) for v in values if str(v)]
     return meta
+
+
+def _stem(source: str) -> str:
+    """A readable fallback title: the file name without extension or an "upload:" style label."""
+    return Path(source).stem.rsplit(":", 1)[-1]
 
 
 def _first_heading(text: str) -> str:
@@ -184,7 +189,7 @@ def load_pdf(raw: bytes, source: str) -> list[Document]:
         raise LoadError(source, "has no extractable text (a scanned PDF?); run OCR on it first")
     if not title:
         for doc in docs:
-            doc.metadata["title"] = _first_heading(docs[0].page_content) or Path(source).stem
+            doc.metadata["title"] = _first_heading(docs[0].page_content) or _stem(source)
     return docs
 
 
@@ -248,7 +253,7 @@ def load_csv(text: str, source: str) -> list[Document]:
         raise LoadError(source, f"is not valid CSV ({exc}); check quotes and delimiters") from exc
     if len(rows) < 2:
         raise LoadError(source, "has a header but no data rows")
-    return _rows_to_docs(rows[0], rows[1:], source, Path(source).stem)
+    return _rows_to_docs(rows[0], rows[1:], source, _stem(source))
 
 
 def load_xlsx(raw: bytes, source: str, limit_bytes: int) -> list[Document]:
@@ -263,7 +268,7 @@ def load_xlsx(raw: bytes, source: str, limit_bytes: int) -> list[Document]:
     for sheet in book.worksheets:
         rows = [list(r) for r in sheet.iter_rows(values_only=True)]
         if len(rows) >= 2:
-            docs.extend(_rows_to_docs([str(h or "") for h in rows[0]], rows[1:], source, Path(source).stem, sheet.title))
+            docs.extend(_rows_to_docs([str(h or "") for h in rows[0]], rows[1:], source, _stem(source), sheet.title))
     if not docs:
         raise LoadError(source, "has no sheet with a header row and data rows")
     return docs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
@@ -28,6 +29,9 @@ class ResearchAssistant:
         self.lexicon = Lexicon.load(self.settings.lexicon_path)
         self.index = Index(self.settings)
         self._embedder = embedder
+        self._opened = False
+        # Web sessions share one facade: the first questions must not build the engine twice.
+        self._lock = threading.RLock()
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -36,7 +40,13 @@ class ResearchAssistant:
         return embedder
 
     def open(self) -> None:
-        self.index.open(self.embedder.name, self.embedder.dim)
+        """Open the index once per process; tidy away anything an interrupted ingest left behind."""
+        with self._lock:
+            if self._opened:
+                return
+            self.index.open(self.embedder.name, self.embedder.dim)
+            self.index.repair()
+            self._opened = True
 
     @cached_property
     def lexical(self) -> LexicalIndex:
@@ -50,7 +60,8 @@ class ResearchAssistant:
     @cached_property
     def engine(self) -> AnswerEngine:
         self.open()
-        return AnswerEngine(self.settings, self.retriever, self.lexicon, self.embedder)
+        with self._lock:
+            return AnswerEngine(self.settings, self.retriever, self.lexicon, self.embedder)
 
     # --- questions --------------------------------------------------------------------------------------------
     def retrieve(self, query: str, filters: Filters | None = None, mode: str | None = None, k: int | None = None) -> Retrieval:
@@ -84,7 +95,6 @@ class ResearchAssistant:
 
     def sources(self) -> list[DocumentRecord]:
         self.open()
-        self.index.repair()
         return self.index.documents()
 
     def remove(self, source: str) -> int:
@@ -110,7 +120,7 @@ class ResearchAssistant:
             vectors[source] = self.embedder.embed_passages([embedding_text(c) for c in parts])
             report.embedded += len(parts)
         self.index.drop()
-        self.open()
+        self.index.open(self.embedder.name, self.embedder.dim)
         for source, parts in by_source.items():
             self.index.write_document(records[source], parts, np.asarray(vectors[source]))
             report.added.append(source)
