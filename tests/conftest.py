@@ -20,6 +20,18 @@ import pytest  # noqa: E402
 from assistant import offline  # noqa: E402
 
 
+def _shared_article() -> Path:
+    """The real article in shared/documents, which sits beside the checkout (CI lays a copy there too)."""
+    name = "documents/hk-tech-ai-valuation-2025.txt"
+    for base in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")):
+        if (base / name).exists():
+            return base / name
+    return Path(__file__).resolve().parents[2] / "shared" / name  # tests using it fail, naming this path
+
+
+SHARED_ARTICLE = _shared_article()
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -14,14 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import SHARED_ARTICLE, free_port
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-ARTICLE = Path("/work/shared/documents/hk-tech-ai-valuation-2025.txt")
+ARTICLE = SHARED_ARTICLE
 ARTICLE_SOURCE = "upload:hk-tech-ai-valuation-2025.txt"
 # Only the original article says this (its platform disclaimer); the corpus notes do not (checked with grep).
 ARTICLE_ONLY_QUESTION = "财经号声明提醒网友不要做什么?"

@@ -17,8 +17,9 @@ from assistant.chunking import chunk_documents, pack, sections
 from assistant.loaders import load_bytes
 from assistant.offline import count_tokens
 from assistant.text import split_sentences
+from tests.conftest import SHARED_ARTICLE
 
-ARTICLE = Path("/work/shared/documents/hk-tech-ai-valuation-2025.txt")
+ARTICLE = SHARED_ARTICLE
 ENDS = ("。", "！", "？", "；", "!", "?", ";")
 HAN = "小米腾讯阿里巴巴云估值模型芯片市场资金科技增长收入利润用户生态汽车手机家居数据算力训练推理开源"
 

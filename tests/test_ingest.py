@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from assistant.ingest import shipped_corpus, source_name
-from tests.conftest import chunks_of
+from tests.conftest import SHARED_ARTICLE, chunks_of
 
-ARTICLE = Path("/work/shared/documents/hk-tech-ai-valuation-2025.txt")
+ARTICLE = SHARED_ARTICLE
 
 SECTIONS = {
     "市场回顾": "恒生科技指数年中一度涨超50%。南下资金全年净买入超过1.4万亿元。资金持续流入科技方向。",
