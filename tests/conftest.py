@@ -99,45 +99,73 @@ def corpus_assistant(tmp_path_factory: pytest.TempPathFactory, embedder):
     return assistant
 
 
+def wait_for_http(url: str, proc: subprocess.Popen, log_path: Path, timeout: float, name: str) -> None:
+    """Poll `url` until it answers 200; fail with the process's log if it exits or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"{name} exited with {proc.returncode}:\n{log_path.read_text(errors='replace')[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{name} did not answer at {url} within {timeout:g} s:\n{log_path.read_text(errors='replace')[-3000:]}")
+
+
+def stop_process(proc: subprocess.Popen | None, kill: bool = False) -> None:
+    """Terminate (or kill) and reap a server process, whatever state it is in."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.kill() if kill else proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=15)
+
+
+class ChromaServer:
+    """A real `chroma run` on 127.0.0.1 over a data folder; can be stopped and started again on the same port."""
+
+    def __init__(self, data: Path, port: int) -> None:
+        self.data, self.port = data, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> None:
+        chroma = Path(sys.executable).parent / "chroma"
+        if not chroma.exists():
+            pytest.fail(f"the chroma executable is missing at {chroma}; reinstall chromadb into the venv")
+        log_path = self.data / "server.log"
+        with log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [str(chroma), "run", "--path", str(self.data / "db"), "--host", "127.0.0.1", "--port", str(self.port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+            )
+        wait_for_http(f"{self.url}/api/v2/heartbeat", self.proc, log_path, timeout, "chroma run")
+
+    def kill(self) -> None:
+        stop_process(self.proc, kill=True)
+        self.proc = None
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+        self.proc = None
+
+
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory):
     """A real `chroma run` server on a free local port; yields its URL."""
-    chroma = Path(sys.executable).parent / "chroma"
-    if not chroma.exists():
-        pytest.fail(f"the chroma executable is missing at {chroma}; reinstall chromadb into the venv")
-    data = tmp_path_factory.mktemp("chroma-server")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (data / "server.log").open("wb")
-    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    proc = subprocess.Popen(
-        [str(chroma), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server"), free_port())
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"chroma run exited with {proc.returncode}: {(data / 'server.log').read_text(errors='replace')[-2000:]}")
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"chroma run did not answer at {url} within 60 s")
-            time.sleep(0.2)
-        yield url
+        server.start()
+        yield server.url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
+        server.stop()
 
 
 # --- file builders shared by the test modules ---------------------------------------------------------------------

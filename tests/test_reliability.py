@@ -14,13 +14,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import httpx
 import pytest
 
 from assistant.index import IndexUnavailable
 from assistant.research import ResearchAssistant
 from assistant.settings import Settings
-from tests.conftest import free_port
+from tests.conftest import ChromaServer, free_port
 
 COMPANIES = ["腾讯", "阿里巴巴", "小米", "百度", "美团", "京东", "快手", "网易"]
 N_DOCS = 40
@@ -116,43 +115,6 @@ def test_a_kill_9_during_ingest_leaves_no_half_indexed_document_and_a_rerun_comp
 
 
 # --- a Chroma server that stops and starts again ------------------------------------------------------------------
-class ChromaServer:
-    def __init__(self, data: Path, port: int) -> None:
-        self.data, self.port = data, port
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 60) -> None:
-        chroma = Path(sys.executable).parent / "chroma"
-        if not chroma.exists():
-            pytest.fail(f"the chroma executable is missing at {chroma}")
-        log = (self.data / "server.log").open("ab")
-        self.proc = subprocess.Popen(
-            [str(chroma), "run", "--path", str(self.data / "db"), "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-        )
-        log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"chroma run exited with {self.proc.returncode}: {(self.data / 'server.log').read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        pytest.fail(f"chroma run did not answer at {self.url} within {timeout} s")
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
-        self.proc = None
-
-
 def test_the_same_assistant_reports_an_unavailable_chroma_server_and_recovers_when_it_restarts(tmp_path, embedder):
     server = ChromaServer(tmp_path, free_port())
     doc = tmp_path / "tencent.md"
