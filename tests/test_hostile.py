@@ -208,6 +208,12 @@ def test_uploads_with_traversal_names_are_copied_inside_the_uploads_dir(tmp_path
         assert names[target].startswith(ui.UPLOAD_PREFIX) and "<" not in names[target] and "/" not in names[target][7:]
 
 
+def exported_conversation(page, answer) -> str:
+    """The Markdown file the page's export button writes for a one-turn conversation."""
+    update = page.export([{"question": answer.question, "answer": answer.text, "data": answer.to_dict()}])
+    return Path(update["value"]).read_text(encoding="utf-8")
+
+
 # --- the API key --------------------------------------------------------------------------------------------------
 def test_the_api_key_appears_in_no_answer_notice_log_or_stderr_when_the_llm_is_unreachable(corpus_assistant, embedder, caplog, capsys):
     secret = "sk-test-SECRET-123"
@@ -233,6 +239,7 @@ def test_the_api_key_appears_in_no_answer_notice_log_or_stderr_when_the_llm_is_u
         str(settings_.model_dump()),
         ui.render_answer(answer),
         ui.Page(assistant).settings_html(),
+        exported_conversation(ui.Page(assistant), answer),
     ]
     for text in texts:
         assert "SECRET-123" not in text
