@@ -117,16 +117,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Start the chat page (ui.py at the project root), indexing the shipped corpus first if needed."""
-    import importlib.util
-
     from assistant.settings import PROJECT_ROOT
 
-    spec = importlib.util.spec_from_file_location("ui", PROJECT_ROOT / "ui.py")
-    if spec is None or spec.loader is None:
-        raise OSError(f"cannot load the web page from {PROJECT_ROOT / 'ui.py'}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.main()
+    if not (PROJECT_ROOT / "ui.py").exists():
+        raise OSError(f"the web page {PROJECT_ROOT / 'ui.py'} is missing; run from a full checkout")
+    sys.path.insert(0, str(PROJECT_ROOT))
+    import ui
+
+    ui.main()
     return 0
 
 

@@ -46,7 +46,7 @@ DONE_JS = """n => {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`python ui.py` on a free port over a fresh index (it indexes the shipped corpus at start)."""
+    """`assistant serve` on a free port over a fresh index (it indexes the shipped corpus at start)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
     work = tmp_path_factory.mktemp("browser")
@@ -63,10 +63,11 @@ def server(tmp_path_factory):
     }
     log_path = work / "server.log"
     log = log_path.open("wb")
-    proc = subprocess.Popen([sys.executable, "ui.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # The README run command ends in `assistant serve`: start the page the same way.
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
-        wait_for_http(url, proc, log_path, 240, "ui.py")
+        wait_for_http(url, proc, log_path, 240, "assistant serve")
         yield {"url": url, "proc": proc, "log": log_path, "work": work}
     finally:
         stop_process(proc)
