@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 
 from assistant.bench import COMPANIES, _derived_vector, format_table, run_bench, synthetic_passage, synthetic_queries
 
@@ -43,3 +44,17 @@ def test_bench_at_a_tiny_size_reports_every_figure_as_a_positive_number(corpus_a
     assert result["memory"]["peak_rss_mb"] > 0
     table = format_table(result)
     assert "| 200 (" in table and "chunks/s" in table
+
+
+@pytest.mark.slow
+def test_bench_at_100k_chunks_measures_every_retrieval_mode(corpus_assistant):
+    """The scale benchmark (minutes on 2 cores): `pytest -m slow`. Figures, not time limits."""
+    result = run_bench(
+        corpus_assistant.settings, corpus_assistant=corpus_assistant, sizes=[100_000], docs=20, queries=20, questions=2,
+        show_progress=False,
+    )
+    (retrieval,) = result["retrieval"]
+    assert retrieval["chunks"] == 100_000
+    for mode in ("hybrid", "dense", "bm25"):
+        assert retrieval["modes"][mode]["p50_ms"] > 0, mode
+    print(format_table(result))
