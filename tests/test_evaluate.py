@@ -23,12 +23,12 @@ from assistant.evaluate import (
     parse_configs,
     percentile,
     reciprocal_rank,
-    render_report,
     run_eval,
     score_answer,
     summarise,
     write_outputs,
 )
+from assistant.report import render_report
 from assistant.settings import Settings
 
 GOLD = Path(__file__).parent / "data" / "gold.jsonl"
@@ -261,3 +261,18 @@ def test_run_eval_on_six_gold_questions_writes_summary_results_and_report(corpus
     assert '<table class="summary">' in report and "<svg" in report and "Failures" in report
     for fetch in ("<script", "<link", 'src="http', "url(http", "@import"):  # self-contained: nothing to fetch or run
         assert fetch not in report, fetch
+
+
+def test_the_llm_judge_scores_over_real_http_and_its_prompt_comes_from_prompts(corpus_assistant, tmp_path) -> None:
+    from tests.fake_llm_server import FakeLLMServer
+
+    questions = tmp_path / "q.jsonl"
+    line = {"id": "j1", "question": "阿里云2025年第三季度收入增长多少?", "answers": ["34%"], "answerable": True}
+    questions.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    with FakeLLMServer(mode="fixed", reply='{"correctness": 4, "faithfulness": 5}') as server:
+        settings = corpus_assistant.settings.model_copy(update={"llm_base_url": server.openai_base_url, "llm_model": "judge"})
+        summary = run_eval(questions, tmp_path / "out", settings, assistant=corpus_assistant, judge=True, show_progress=False)
+        prompts = [r.text() for r in server.requests]
+    overall = summary["configs"][summary["config_names"][0]]["overall"]
+    assert overall["judge_correctness"] == 4 and overall["judge_faithfulness"] == 5
+    assert prompts and all("You grade answers of a research assistant" in p and "34%" in p for p in prompts)
