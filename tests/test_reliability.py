@@ -199,3 +199,88 @@ def test_an_unwritable_index_location_gives_a_clear_error_and_keeps_the_indexed_
     assert [(r.source, r.doc_hash, r.chunks) for r in reopened.sources()] == before
     assert_consistent(index_dir, embedder)
     assert reopened.ask("腾讯云业务收入增长多少？").sources
+
+
+# --- a full disk and a read-only index folder (real mounts, so root only: CI runs as root) -------------------------
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs or a read-only bind needs root (CI is root)")
+
+
+def _mount(*args: str) -> None:
+    subprocess.run(["mount", *args], check=True, capture_output=True)
+
+
+def _umount(target: Path) -> None:
+    subprocess.run(["umount", "-l", str(target)], check=False, capture_output=True)
+
+
+def _fill(folder: Path) -> Path:
+    """Write zeros until the file system says no space is left."""
+    filler = folder / "filler.bin"
+    with filler.open("wb") as fh:
+        block = b"\0" * (1 << 20)
+        try:
+            while True:
+                fh.write(block)
+                fh.flush()
+        except OSError:
+            pass
+    return filler
+
+
+@needs_root
+def test_a_full_disk_fails_the_ingest_clearly_and_keeps_what_was_indexed(tmp_path, embedder):
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    _mount("-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount))
+    try:
+        index_dir = mount / "index"
+        docs, extra = tmp_path / "docs", tmp_path / "extra"
+        write_docs(docs, 3)
+        extra.mkdir()
+        (extra / "new.txt").write_text("腾讯控股2025年第三季度广告收入同比增长21%。" * 20, encoding="utf-8")
+        assistant = ResearchAssistant(Settings(index_dir=index_dir), embedder=embedder)
+        assert not assistant.ingest([str(docs)], show_progress=False).failed
+        before = [(r.source, r.doc_hash, r.chunks) for r in assistant.sources()]
+        del assistant
+        filler = _fill(mount)
+
+        full = ResearchAssistant(Settings(index_dir=index_dir), embedder=embedder)
+        with pytest.raises(IndexUnavailable) as caught:
+            full.ingest([str(extra)], show_progress=False)
+        message = str(caught.value)
+        assert "ASSISTANT_INDEX_DIR" in message and "free disk space" in message
+        del full
+
+        filler.unlink()
+        reopened = ResearchAssistant(Settings(index_dir=index_dir), embedder=embedder)
+        assert [(r.source, r.doc_hash, r.chunks) for r in reopened.sources()] == before
+        assert_consistent(index_dir, embedder)
+        assert reopened.ingest([str(extra)], show_progress=False).added  # room again: the same ingest now works
+    finally:
+        _umount(mount)
+
+
+@needs_root
+def test_a_read_only_index_folder_gives_a_clear_error_and_loses_nothing(tmp_path, embedder):
+    index_dir, view = tmp_path / "index", tmp_path / "read-only-view"
+    docs, extra = tmp_path / "docs", tmp_path / "extra"
+    write_docs(docs, 3)
+    write_docs(extra, 1)
+    (extra / "note-000.txt").write_text("美团外卖的人工智能调度系统研究笔记。\n", encoding="utf-8")
+    assistant = ResearchAssistant(Settings(index_dir=index_dir), embedder=embedder)
+    assert not assistant.ingest([str(docs)], show_progress=False).failed
+    before = [(r.source, r.doc_hash, r.chunks) for r in assistant.sources()]
+    del assistant
+    view.mkdir()
+    _mount("--bind", str(index_dir), str(view))
+    try:
+        _mount("-o", "remount,bind,ro", str(view))
+        locked = ResearchAssistant(Settings(index_dir=view), embedder=embedder)
+        with pytest.raises(IndexUnavailable) as caught:
+            locked.ingest([str(extra)], show_progress=False)
+        assert "ASSISTANT_INDEX_DIR" in str(caught.value) and str(view) in str(caught.value)
+    finally:
+        _umount(view)
+    reopened = ResearchAssistant(Settings(index_dir=index_dir), embedder=embedder)
+    assert [(r.source, r.doc_hash, r.chunks) for r in reopened.sources()] == before
+    assert_consistent(index_dir, embedder)
