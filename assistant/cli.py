@@ -83,7 +83,9 @@ def _print_answer_tail(answer) -> None:  # noqa: ANN001
     print("\nnearest sources:" if answer.refused else "\nsources:")
     for s in answer.sources:
         where = f", page {s['page']}" if s.get("page") else f", row {s['row']}" if s.get("row") else ""
-        section = f" > {s['section']}" if s.get("section") else ""
+        # The innermost heading says where in the document; the outer ones mostly repeat the title.
+        parts = [p for p in str(s.get("section") or "").split(" > ") if p and p != s["title"]]
+        section = f" > {parts[-1]}" if parts else ""
         print(f"  [{s['marker']}] {s['title']}{section} ({s['date'] or 'no date'}) {s['source']}{where}")
     t = answer.timing
     print(f"\n({answer.model}; retrieval {t.get('retrieval_ms')} ms, generation {t.get('generation_ms')} ms)")

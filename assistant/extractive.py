@@ -44,7 +44,8 @@ _CAUSAL = re.compile(
     re.I,
 )
 # A sentence that opens by pointing back ("这一瓶颈", "This bottleneck") needs the one before it to make sense.
-_POINTS_BACK = re.compile(r"^.{0,12}?(这一|这种|这些|这个|上述|此|该)|^(this|that|these|those|such|it)\b", re.I)
+_POINTS_BACK = re.compile(r"这一|这种|这些|这个|上述|^.{0,12}?[此该]|^(this|that|these|those|such|it)\b", re.I)
+_ENDS_WITH_COLON = re.compile(r"[:\uff1a]\s*$")
 _HEADING_LIKE = re.compile(r"^\s*(#|[-*|]\s*$)")
 # Words too common in this domain to say whether a sentence answers the question.
 _GENERIC = frozenset("公司 ai 2025 2025年 港股 科技 市场 年 全年 情况 表现 数据 company companies market stock shares hk".split())
@@ -77,6 +78,7 @@ class _Sentence:
     about: list[str] = field(default_factory=list)  # named anywhere in its passage or title
     title_companies: list[str] = field(default_factory=list)
     previous: str = ""  # the sentence before it in its passage, for "this"/"这" that point back
+    following: list[str] = field(default_factory=list)  # the sentences after it, for lists after a colon
     score: float = 0.0
     coverage: float = 0.0  # idf-weighted share of the question's words it (or its passage title) contains
     sim: float = 0.0  # embedding similarity to the question
@@ -131,6 +133,7 @@ class ExtractiveChatModel(BaseChatModel):
             about = self.lexicon.companies_in(f"{title} {text}")
             title_companies = self.lexicon.companies_in(title)
             previous = ""
+            first = len(out)
             is_row = text.startswith("company:")
             pieces = [_render_row(text, language)] if is_row else split_sentences(text)
             for piece in pieces:
@@ -150,6 +153,9 @@ class ExtractiveChatModel(BaseChatModel):
                     )
                 )
                 previous = piece
+            in_passage = out[first:]
+            for i, sentence in enumerate(in_passage):
+                sentence.following = [t.text for t in in_passage[i + 1 : i + 4]]
         return out
 
     def _score(self, question: str, sentences: list[_Sentence]) -> None:
@@ -225,7 +231,7 @@ class ExtractiveChatModel(BaseChatModel):
             if any(len(s.words & c.words) > 0.6 * max(len(s.words), 1) for c in chosen):
                 continue  # near-duplicate (overlapping chunks repeat sentences)
             chosen.append(s)
-        return self._compose(chosen, language)
+        return self._compose(chosen, language, bool(_WHY_Q.search(question)))
 
     def _asked_terms_present(self, question: str, companies: list[str], sentences: list[_Sentence]) -> bool:
         """The metric and the period a question names must appear where the sources speak of its company
@@ -245,10 +251,15 @@ class ExtractiveChatModel(BaseChatModel):
         return all(period in _periods(joined) for period in _periods(question))
 
     @staticmethod
-    def _compose(chosen: list[_Sentence], language: str) -> str:
+    def _compose(chosen: list[_Sentence], language: str, why: bool = False) -> str:
         lines = []
         for s in chosen:
             text = s.text.rstrip()
+            joiner = " " if language_of(text) == "en" else ""
+            if _ENDS_WITH_COLON.search(text) and s.following:
+                text = text + joiner + joiner.join(t.rstrip() for t in s.following)  # the list the colon announces
+            elif why and s.following and _POINTS_BACK.search(s.following[0]):
+                text = text + joiner + s.following[0].rstrip()  # "这一选择..." explains the sentence before it
             if s.previous and _POINTS_BACK.search(text) and s.previous not in {c.text for c in chosen}:
                 text = f"{s.previous.rstrip()} {text}" if language_of(text) == "en" else s.previous.rstrip() + text
             end = ""
