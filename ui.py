@@ -591,7 +591,7 @@ class Page:
         names: dict[str, str] = {}
         refused: list[tuple[str, str]] = []
         used: set[str] = set()
-        limit = self.settings.max_file_mb * 1024 * 1024
+        limit = self.settings.max_file_mb * 1_000_000  # the same MB as the ingest limit
         for item in files or []:
             src = Path(item if isinstance(item, str) else getattr(item, "name", str(item)))
             name = safe_upload_name(src.name)

@@ -76,6 +76,15 @@ def _escape(text: str) -> str:
     ).replace("</passages", "‹/passages")
 
 
+def _clean_history(history: object) -> list[dict]:
+    """Earlier turns as {"question": str, "answer": str}; anything else is a clear error, not a crash later."""
+    if not history:
+        return []
+    if not isinstance(history, list) or not all(isinstance(t, dict) for t in history):
+        raise QuestionError('the history must be a list of {"question": ..., "answer": ...} turns')
+    return [{"question": str(t.get("question") or ""), "answer": str(t.get("answer") or "")} for t in history]
+
+
 class AnswerEngine:
     def __init__(self, settings: Settings, retriever: Retriever, lexicon: Lexicon, embedder: Embedder) -> None:
         self.settings = settings
@@ -138,7 +147,7 @@ class AnswerEngine:
                 f"{self.settings.max_question_chars} (ASSISTANT_MAX_QUESTION_CHARS)."
             )
             question = question[: self.settings.max_question_chars]
-        history = history or []
+        history = _clean_history(history)
         language = language_of(question)
         standalone = self.standalone(question, history)
         filters = filters or Filters()

@@ -158,6 +158,6 @@ def make_embedder(settings: Settings) -> Embedder:
     if name.startswith("openai:"):
         if not settings.embeddings_base_url:
             raise EmbeddingError("ASSISTANT_EMBEDDING_MODEL=openai:... needs ASSISTANT_EMBEDDINGS_BASE_URL")
-        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        key = settings.embeddings_api_key.get_secret_value() if settings.embeddings_api_key else None
         return OpenAIEmbedder(name.split(":", 1)[1], settings.embeddings_base_url, key, timeout_s=settings.llm_timeout_s)
     return SentenceTransformerEmbedder(name, batch_size=settings.embedding_batch_size, threads=settings.embedding_threads)

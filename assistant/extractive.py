@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -112,6 +113,7 @@ class ExtractiveChatModel(BaseChatModel):
     min_coverage: float = 0.3
     min_similarity: float = 0.83
     _vectors: dict = PrivateAttr(default_factory=dict)
+    _vectors_lock: Any = PrivateAttr(default_factory=threading.Lock)
 
     @property
     def _llm_type(self) -> str:
@@ -189,13 +191,16 @@ class ExtractiveChatModel(BaseChatModel):
 
     def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
         """Sentence embeddings, cached: the same passages come back for many questions."""
-        cache = self._vectors
-        missing = [t for t in dict.fromkeys(texts) if t not in cache]
+        with self._vectors_lock:  # web sessions share this model and its cache
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
         if missing:
-            if len(cache) > 50_000:
-                cache.clear()
-            cache.update(zip(missing, self.embedder.embed_passages(missing)))
-        return np.vstack([cache[t] for t in texts])
+            known.update(zip(missing, self.embedder.embed_passages(missing)))
+            with self._vectors_lock:
+                if len(self._vectors) > 50_000:
+                    self._vectors.clear()
+                self._vectors.update((t, known[t]) for t in missing)
+        return np.vstack([known[t] for t in texts])
 
     def answer(self, question: str, passages: list[tuple[int, str, str, str]]) -> str:
         language = language_of(question)

@@ -152,8 +152,9 @@ class Index:
         except IndexError_:
             raise
         except Exception as exc:
-            if self.settings.uses_server():
-                self.reset_connection()  # reconnect on the next call, once the server is back
+            # Reconnect on the next call: the server may be back, or another process (reindex) may have
+            # replaced the collections this one holds handles to.
+            self.reset_connection()
             raise self._unavailable(exc) from exc
 
     # --- reading ----------------------------------------------------------------------------------------------

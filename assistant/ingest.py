@@ -126,6 +126,8 @@ class Ingestor:
         for doc in docs:
             doc.metadata["doc_hash"] = doc_hash
         chunks = chunk_documents(docs, self.settings.chunk_tokens, self.settings.chunk_overlap)
+        if not chunks:
+            raise LoadError(source, "has headings but no text to index")
         if self.lexicon is not None:
             tag_companies(chunks, self.lexicon)
         first = docs[0].metadata

@@ -28,10 +28,7 @@ class LexicalIndex:
         self._fingerprint = ""
         self._generation = -1
         self._checked_at = 0.0
-        self._bm25 = None
-        self.ids: list[str] = []
-        self.texts: list[str] = []
-        self.metas: list[dict] = []
+        self._state: tuple = (None, [], [], [])  # (BM25 model, chunk ids, texts, metadata), swapped as one
         self._lock = threading.Lock()  # one rebuild at a time when several web sessions ask at once
 
     def _tokens_cache(self) -> dict[str, list[str]]:
@@ -49,7 +46,7 @@ class LexicalIndex:
                 return
             self._checked_at = now
             fingerprint = self.index.fingerprint()
-            if not force and fingerprint == self._fingerprint and self._bm25 is not None:
+            if not force and fingerprint == self._fingerprint and self._state[0] is not None:
                 self._generation = self.index.generation
                 return
             self.build(fingerprint)
@@ -78,20 +75,19 @@ class LexicalIndex:
                 tmp.replace(self.cache_path)
             except OSError:
                 pass  # a read-only index directory only costs speed next time
-        self.ids, self.texts, self.metas = ids, texts, metas
+        model = None
         if corpus:
             model = bm25s.BM25()
             model.index(corpus, show_progress=False)
-            self._bm25 = model
-        else:
-            self._bm25 = None
+        # One assignment, so a search running meanwhile sees the old state or the new one, never a mix.
+        self._state = (model, ids, texts, metas)
         self._fingerprint = fingerprint
         self._generation = self.index.generation
 
     def search(self, query: str, n: int, keep: Callable[[dict], bool] | None = None) -> list[tuple[str, str, dict, float]]:
         """Top chunks as (id, text, metadata, BM25 score); `keep` filters on metadata."""
         self.refresh()
-        bm25, ids, texts, metas = self._bm25, self.ids, self.texts, self.metas  # one consistent snapshot
+        bm25, ids, texts, metas = self._state
         if bm25 is None:
             return []
         tokens = words(query, self.lexicon)

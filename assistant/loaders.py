@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from langchain_core.documents import Document
 
-from assistant.text import normalize
+from assistant.text import date_int, normalize
 
 TEXT_TYPES = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown"}
 HTML_TYPES = {".html": "html", ".htm": "html"}
@@ -85,11 +85,6 @@ def _iso(value: object) -> str:
     return str(value or "")
 
 
-def _date_int(date: str) -> int:
-    digits = re.sub(r"\D", "", date)[:8]
-    return int(digits.ljust(8, "0")) if len(digits) >= 4 else 0
-
-
 def _base_meta(source: str, title: str, doc_type: str, extra: dict | None = None) -> dict:
     extra = extra or {}
     date = _iso(extra.get("date"))
@@ -97,7 +92,7 @@ def _base_meta(source: str, title: str, doc_type: str, extra: dict | None = None
         "source": source,
         "title": title or _stem(source),
         "date": date,
-        "date_int": _date_int(date),
+        "date_int": date_int(date),
         "type": doc_type,
         "publisher": str(extra.get("source_publisher") or extra.get("publisher") or ""),
         "url": str(extra.get("url") or ""),
@@ -237,7 +232,7 @@ def _rows_to_docs(header: list[str], rows: list[list[str]], source: str, title: 
         meta = {**_base_meta(source, title, "dataset"), "row": number, "section": sheet}
         record = dict(zip(header, cells))
         if record.get("date"):
-            meta["date"], meta["date_int"] = record["date"], _date_int(record["date"])
+            meta["date"], meta["date_int"] = record["date"], date_int(record["date"])
         if record.get("company"):
             meta["companies"] = [record["company"]]
         if record.get("ticker"):

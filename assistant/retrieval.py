@@ -11,7 +11,7 @@ from assistant.embeddings import Embedder
 from assistant.index import Index
 from assistant.lexical import LexicalIndex, searchable_text
 from assistant.settings import Settings
-from assistant.text import Lexicon
+from assistant.text import Lexicon, date_int
 
 FILTER_KEYS = ("company", "ticker", "date_from", "date_to", "source", "type")
 
@@ -40,10 +40,11 @@ class Filters:
     def active(self) -> dict[str, str]:
         return {k: v for k, v in self.__dict__.items() if v}
 
-    @staticmethod
-    def _date_int(value: str) -> int:
-        digits = "".join(ch for ch in value if ch.isdigit())[:8]
-        return int(digits.ljust(8, "0"))
+    def __post_init__(self) -> None:
+        for name in ("date_from", "date_to"):
+            value = getattr(self, name)
+            if value and not date_int(value):
+                raise ValueError(f"bad filter {name}={value!r}: give a date such as 2025-03-05, 2025-03 or 2025")
 
     def where(self, lexicon: Lexicon) -> dict | None:
         """The same filter as a Chroma `where` clause."""
@@ -55,9 +56,10 @@ class Filters:
         if self.ticker:
             clauses.append({"tickers": {"$contains": self.ticker.upper()}})
         if self.date_from:
-            clauses.append({"date_int": {"$gte": self._date_int(self.date_from)}})
+            clauses.append({"date_int": {"$gte": date_int(self.date_from)}})
         if self.date_to:
-            clauses.append({"date_int": {"$lte": self._date_int(self.date_to.ljust(10, "9"))}})
+            # Undated chunks (stored as 0) cannot be said to fall in a date range.
+            clauses += [{"date_int": {"$lte": date_int(self.date_to, end=True)}}, {"date_int": {"$gt": 0}}]
         if self.source:
             clauses.append({"source": self.source})
         if self.type:
@@ -71,8 +73,8 @@ class Filters:
         if not self.active():
             return None
         names = {lexicon.resolve(self.company), self.company} if self.company else set()
-        low = self._date_int(self.date_from) if self.date_from else None
-        high = self._date_int(self.date_to.ljust(10, "9")) if self.date_to else None
+        low = date_int(self.date_from) if self.date_from else None
+        high = date_int(self.date_to, end=True) if self.date_to else None
 
         def keep(meta: dict) -> bool:
             if names and not names & set(meta.get("companies") or []):
@@ -82,7 +84,7 @@ class Filters:
             date = int(meta.get("date_int") or 0)
             if low is not None and date < low:
                 return False
-            if high is not None and date > high:
+            if high is not None and not 0 < date <= high:
                 return False
             if self.source and meta.get("source") != self.source:
                 return False

@@ -35,21 +35,28 @@ _PERIOD = re.compile(r"20\d\d\s*年?\s*(?:第?[一二三四1-4]季度|Q[1-4])?|Q
 
 
 def rewrite(question: str, history: list[dict], lexicon: Lexicon) -> str:
-    """Standalone form of `question`; the subject and, for "同期"/"that quarter", the period carry over."""
-    standalone = _rewrite_subject(question, history, lexicon)
-    if history and _SAME_PERIOD.search(question):
-        previous = rewrite(str(history[-1].get("question", "")), history[:-1], lexicon)
+    """Standalone form of `question`; the subject and, for "同期"/"that quarter", the period carry over.
+
+    Each earlier turn is made standalone once, oldest first, so a long conversation costs one pass."""
+    previous = ""
+    for turn in history:
+        previous = _standalone(str(turn.get("question", "")), previous, lexicon)
+    return _standalone(question, previous, lexicon) if history else question
+
+
+def _standalone(question: str, previous: str, lexicon: Lexicon) -> str:
+    standalone = _rewrite_subject(question, previous, lexicon)
+    if previous and _SAME_PERIOD.search(question):
         period = _PERIOD.search(previous)
         if period:
             standalone = _SAME_PERIOD.sub(period.group(0).strip(), standalone, count=1)
     return standalone
 
 
-def _rewrite_subject(question: str, history: list[dict], lexicon: Lexicon) -> str:
-    """Standalone form of `question`; unchanged when there is no history or it already stands alone."""
-    if not history:
+def _rewrite_subject(question: str, previous: str, lexicon: Lexicon) -> str:
+    """`question` about the previous (standalone) question's company when it only points back to it."""
+    if not previous:
         return question
-    previous = rewrite(str(history[-1].get("question", "")), history[:-1], lexicon)
     before = lexicon.companies_in(previous)
     now = lexicon.companies_in(question)
     if not before or not is_follow_up(question):

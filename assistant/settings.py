@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     embedding_batch_size: int = 32
     embedding_threads: int = 2
     embeddings_base_url: str | None = None
+    embeddings_api_key: SecretStr | None = None  # its own key: the LLM's is never sent to another server
 
     # Chunking (tokens of cl100k_base); defaults chosen by measurement, see README.
     chunk_tokens: int = 320

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -75,6 +74,23 @@ def _split_prose(text: str) -> list[str]:
     if buf.strip():
         sentences.append(buf)
     return sentences
+
+
+_DATE = re.compile(r"(?<!\d)(\d{4})(?:[-/.年]?(\d{1,2})(?:[-/.月]?(\d{1,2}))?)?")
+
+
+def date_int(value: object, end: bool = False) -> int:
+    """A date as YYYYMMDD for range comparisons ("2025-3-5", "2025/03/05", "2025年3月", "20250305", "2025");
+    a missing month or day means the start of the period, or its end with `end=True`. 0 when there is no date."""
+    match = _DATE.search(normalize(str(value or "")))
+    if not match:
+        return 0
+    year = int(match.group(1))
+    month = int(match.group(2)) if match.group(2) else (12 if end else 1)
+    day = int(match.group(3)) if match.group(3) else (31 if end else 1)
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return 0
+    return year * 10000 + month * 100 + day
 
 
 def numbers_in(text: str) -> list[str]:
@@ -163,7 +179,9 @@ def mentions(text: str, term: str) -> bool:
 def _jieba(terms: tuple[str, ...]):  # noqa: ANN202 - jieba has no types
     import jieba
 
-    cache = Path(os.path.expanduser("~")) / ".cache" / "hk-ai-assistant" / "jieba"
+    from assistant.offline import CACHE_ROOT
+
+    cache = CACHE_ROOT / "jieba"
     cache.mkdir(parents=True, exist_ok=True)
     tokenizer = jieba.Tokenizer()
     tokenizer.tmp_dir = str(cache)

@@ -130,7 +130,8 @@ def test_the_chroma_where_clause_resolves_company_aliases_and_combines_clauses(c
         ]
     }
     assert Filters(company="小米").where(lexicon) == {"companies": {"$contains": "小米"}}
-    assert Filters(date_to="2025-06").where(lexicon) == {"date_int": {"$lte": 20250699}}
+    # A date range never matches undated chunks (stored as 0); a month-only bound means the month's end.
+    assert Filters(date_to="2025-06").where(lexicon) == {"$and": [{"date_int": {"$lte": 20250631}}, {"date_int": {"$gt": 0}}]}
 
 
 # --- filtered retrieval on the shipped corpus ------------------------------------------------------------------------
@@ -162,7 +163,7 @@ def test_a_ticker_filter_matches_whatever_its_case(corpus_assistant, mode: str) 
 @pytest.mark.parametrize(
     "filters",
     [Filters(company="小米"), Filters(company="Tencent", type="article"), Filters(type="dataset"), Filters(ticker="9988.HK"),
-     Filters(date_from="2025-01-01"), Filters(date_to="2025-06-30"), Filters(source="corpus/articles/alibaba-ai-cloud.md")],
+     Filters(date_from="2025-01-01"), Filters(date_to="2025-12-31"), Filters(source="corpus/articles/alibaba-ai-cloud.md")],
     ids=lambda f: ",".join(f"{k}={v}" for k, v in f.active().items()),
 )
 def test_the_chroma_where_clause_and_the_lexical_predicate_select_the_same_chunks(corpus_assistant, filters: Filters) -> None:
@@ -215,4 +216,10 @@ def test_a_date_range_excludes_documents_outside_it(dated_assistant: ResearchAss
 def test_date_bounds_are_inclusive_and_may_be_partial(dated_assistant: ResearchAssistant, mode: str) -> None:
     assert _notes(dated_assistant, Filters(date_from="2025-06-15", date_to="2025-06-15"), mode) == {"chip-2025-mid.md"}
     assert _notes(dated_assistant, Filters(date_from="2025-12", date_to="2025"), mode) == {"chip-2025-end.md"}
+    assert _notes(dated_assistant, Filters(date_from="2025-6-15", date_to="2025-6-15"), mode) == {"chip-2025-mid.md"}
     assert _notes(dated_assistant, Filters(date_from="2026-01-01"), mode) == set()
+
+
+def test_a_date_that_is_not_a_date_is_a_clear_filter_error() -> None:
+    with pytest.raises(ValueError, match="date_from"):
+        Filters.parse(["date_from=last year"])

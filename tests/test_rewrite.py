@@ -89,3 +89,9 @@ def test_a_follow_up_about_tencent_is_answered_with_tencents_share_price_rise(co
     assert "46" in answer.text
     assert not answer.failed_citations
     assert any("腾讯" in s["text"] and "46" in s["text"] for s in answer.sources)
+
+
+def test_a_long_conversation_of_follow_ups_is_rewritten_turn_by_turn(lexicon) -> None:
+    # Each turn builds on the one before; rewriting every earlier turn from scratch made this exponential.
+    history = [{"question": "小米2025Q3经调整净利润增长多少?", "answer": ""}] + [{"question": "那同期呢?", "answer": ""}] * 40
+    assert rewrite("它同期的研发投入呢?", history, lexicon).startswith("小米")
