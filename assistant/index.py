@@ -304,6 +304,20 @@ class Index:
         self._chunks = self._docs = None
         self.generation += 1
 
+    def exists(self) -> bool:
+        try:
+            self._connect().get_collection(self.settings.collection, embedding_function=None)
+            return True
+        except Exception:  # noqa: BLE001 - chromadb raises NotFoundError or ValueError by version
+            return False
+
+    def rename_to(self, collection: str) -> None:
+        """Give both collections another name (reindex builds aside, then switches)."""
+        client = self._connect()
+        for suffix in ("", "_documents"):
+            client.get_collection(f"{self.settings.collection}{suffix}", embedding_function=None).modify(name=f"{collection}{suffix}")
+        self.reset_connection()
+
     def fingerprint(self) -> str:
         """Changes whenever any document is added, changed or removed, in this process or another."""
         records = self.documents()

@@ -7,7 +7,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 
-import numpy as np
 from langchain_core.documents import Document
 from tqdm import tqdm
 
@@ -105,8 +104,14 @@ class ResearchAssistant:
 
     def reindex(self, show_progress: bool = True) -> IngestReport:
         """Re-embed every stored chunk with the configured model (the files may be gone, the chunks are not).
-        An empty or missing index is built from the shipped corpus instead."""
+        An empty or missing index is built from the shipped corpus instead.
+
+        The new index is built in staging collections beside the old one and swapped in at the end, so an
+        interruption leaves the old index whole (or, after the swap began, the new one, finished on the next run)."""
         report = IngestReport()
+        staging = Index(self.settings.model_copy(update={"collection": f"{self.settings.collection}-reindex"}))
+        if not self.index.exists() and staging.exists():
+            staging.rename_to(self.settings.collection)  # an earlier reindex stopped between drop and rename
         chunks, records = self.index.snapshot()
         if not chunks:
             self.index.drop()
@@ -114,17 +119,16 @@ class ResearchAssistant:
         by_source: dict[str, list[Document]] = defaultdict(list)
         for chunk in sorted(chunks, key=lambda c: (c.metadata.get("source", ""), c.metadata.get("chunk_index", 0))):
             by_source[chunk.metadata["source"]].append(chunk)
-        # Embed everything before dropping anything, so a failure leaves the old index as it was.
-        vectors = {}
-        for source, parts in tqdm(by_source.items(), desc="re-embed", unit="doc", disable=not show_progress):
-            vectors[source] = self.embedder.embed_passages([embedding_text(c) for c in parts])
+        staging.drop()
+        staging.open(self.embedder.name, self.embedder.dim)
+        for source, parts in tqdm(by_source.items(), desc="reindex", unit="doc", disable=not show_progress):
+            staging.write_document(records[source], parts, self.embedder.embed_passages([embedding_text(c) for c in parts]))
             report.embedded += len(parts)
-        self.index.drop()
-        self.index.open(self.embedder.name, self.embedder.dim)
-        for source, parts in by_source.items():
-            self.index.write_document(records[source], parts, np.asarray(vectors[source]))
             report.added.append(source)
             report.chunks += len(parts)
+        self.index.drop()
+        staging.rename_to(self.settings.collection)
+        self.index.reset_connection()
         return report
 
     def status(self) -> str:

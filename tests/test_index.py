@@ -258,3 +258,27 @@ def test_bm25_notices_documents_written_by_another_client(assistant_factory, emb
 
     hits = reader.lexical.search("混元大模型", 5)
     assert hits and hits[0][2]["source"] == source_name(tencent)
+
+
+def test_a_reindex_interrupted_between_drop_and_switch_is_finished_by_the_next_one(assistant_factory, tmp_path: Path) -> None:
+    from assistant.index import Index
+
+    assistant = assistant_factory()
+    note = tmp_path / "note.md"
+    note.write_text("# 腾讯\n\n腾讯2025年第三季度经调整净利润同比增长19%。\n", encoding="utf-8")
+    assistant.ingest([str(note)], show_progress=False)
+    before = [(r.source, r.doc_hash, r.chunks) for r in assistant.sources()]
+    # What a reindex leaves when killed right after dropping the old collections: only the staged copy exists.
+    staging = Index(assistant.settings.model_copy(update={"collection": f"{assistant.settings.collection}-reindex"}))
+    staging.open(assistant.embedder.name, assistant.embedder.dim)
+    chunks, records = assistant.index.snapshot()
+    for source, record in records.items():
+        parts = [c for c in chunks if c.metadata["source"] == source]
+        staging.write_document(record, parts, assistant.embedder.embed_passages([c.page_content for c in parts]))
+    assistant.index.drop()
+    assert not assistant.index.exists()
+
+    report = assistant.reindex(show_progress=False)
+    assert report.added == [source for source, _, _ in before]
+    assert [(r.source, r.doc_hash, r.chunks) for r in assistant.sources()] == before
+    assert not staging.exists()
