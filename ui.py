@@ -16,6 +16,7 @@ offline.prepare()  # before gradio is imported: it reads GRADIO_ANALYTICS_ENABLE
 import html  # noqa: E402
 import io  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
@@ -584,9 +585,10 @@ class Page:
         return frame, gr.update(choices=choices, value=None), summary
 
     def store_uploads(self, files: list[str]) -> tuple[list[str], dict[str, str], list[tuple[str, str]]]:
-        """Copy uploads under <index_dir>/uploads with sanitised names; returns paths, source names, refusals."""
-        self.uploads_dir.mkdir(parents=True, exist_ok=True)
-        root = self.uploads_dir.resolve()
+        """Copy uploads to <index_dir>/uploads/.incoming with sanitised names; returns paths, source names, refusals.
+        `keep_uploads` moves the ones that indexed into <index_dir>/uploads."""
+        incoming = (self.uploads_dir / ".incoming").resolve()
+        incoming.mkdir(parents=True, exist_ok=True)
         stored: list[str] = []
         names: dict[str, str] = {}
         refused: list[tuple[str, str]] = []
@@ -607,14 +609,24 @@ class Page:
             if src.stat().st_size > limit:
                 refused.append((UPLOAD_PREFIX + name, f"is over the {self.settings.max_file_mb:g} MB limit (ASSISTANT_MAX_FILE_MB)"))
                 continue
-            target = (root / name).resolve()
-            if target.parent != root:  # cannot happen with a sanitised name; refuse rather than trust it
+            # Staged first: a failed re-upload must not overwrite the copy of a version that is still indexed.
+            target = (incoming / name).resolve()
+            if target.parent != incoming:  # cannot happen with a sanitised name; refuse rather than trust it
                 refused.append((UPLOAD_PREFIX + name, "unsafe file name"))
                 continue
             shutil.copyfile(src, target)
             stored.append(str(target))
             names[str(target)] = UPLOAD_PREFIX + name
         return stored, names, refused
+
+    def keep_uploads(self, names: dict[str, str], failed: set[str]) -> None:
+        """Uploads that indexed replace their stored copy; a file that did not index is not kept."""
+        for path, source in names.items():
+            staged = Path(path)
+            if source in failed:
+                staged.unlink(missing_ok=True)
+            elif staged.exists():
+                os.replace(staged, self.uploads_dir / staged.name)
 
     def ingest_files(self, files: list[str] | None, progress=gr.Progress()):
         """Outputs: summary, sources table, remove dropdown, corpus summary, file input (cleared)."""
@@ -639,11 +651,7 @@ class Page:
                     lines.append(f'<span class="ra-status-ok">✔ {label} {len(items)}</span>: {", ".join(esc(x) for x in items)}')
         for source, reason in failed:
             lines.append(f'<span class="ra-status-bad">✗ failed</span>: {esc(source)} — {esc(reason)}')
-        # A file that did not index is not kept.
-        by_source = {v: k for k, v in names.items()}
-        for source, _ in failed:
-            if source in by_source:
-                Path(by_source[source]).unlink(missing_ok=True)
+        self.keep_uploads(names, {source for source, _ in failed})
         head = report.summary().splitlines()[0] if report else f"added 0, updated 0, unchanged 0, failed {len(failed)}"
         summary = f'<div class="ra-panel"><b>{esc(head)}</b><br>{"<br>".join(lines)}</div>'
         frame, dropdown, count = self.corpus_view()

@@ -391,7 +391,7 @@ def test_store_uploads_keeps_files_inside_the_uploads_folder(settings_factory, t
     stored, names, refused = page.store_uploads(
         [str(p) for p in (given / "a;rm -rf ~.md", other / "a;rm -rf ~.md", given / "notes.exe", given / "big.txt")]
     )
-    root = page.uploads_dir.resolve()
+    root = (page.uploads_dir / ".incoming").resolve()  # staged until they index
     assert [Path(p).parent for p in stored] == [root, root]
     assert list(names.values()) == ["upload:a_rm -rf _.md", "upload:a_rm -rf _-2.md"]
     assert [r[0] for r in refused] == ["upload:notes.exe", "upload:big.txt"]
@@ -425,6 +425,20 @@ def test_ingest_list_and_remove_with_confirmation(assistant_factory, tmp_path):
     assert not (page.uploads_dir / "zorblax_b_.md").exists()
     assert "not indexed" in page.confirm_remove("upload:zorblax_b_.md")[1]
     assert page.ask_remove(None)[0]["visible"] is False
+
+
+def test_a_failed_re_upload_keeps_the_stored_copy_of_the_indexed_version(assistant_factory, tmp_path):
+    page = ui.Page(assistant_factory())
+    good, broken = tmp_path / "v1", tmp_path / "v2"
+    good.mkdir()
+    broken.mkdir()
+    (good / "peers.md").write_text("# Peers\n\n美团2025年AI收入占比为5%。", encoding="utf-8")
+    (broken / "peers.md").write_text("   ", encoding="utf-8")  # the same name, but empty: it fails to index
+    assert "added 1" in page.ingest_files([str(good / "peers.md")])[0]
+    summary = page.ingest_files([str(broken / "peers.md")])[0]
+    assert "✗ failed" in summary
+    assert "美团" in (page.uploads_dir / "peers.md").read_text(encoding="utf-8"), "the indexed version's file survives"
+    assert not list((page.uploads_dir / ".incoming").iterdir())
 
 
 def test_uploaded_csv_joins_the_datasets_tab(assistant_factory, tmp_path):
