@@ -160,7 +160,7 @@ class ExtractiveChatModel(BaseChatModel):
                 sentence.following = [t.text for t in in_passage[i + 1 : i + 4]]
         return out
 
-    def _score(self, question: str, sentences: list[_Sentence]) -> None:
+    def _score(self, question: str, sentences: list[_Sentence], why: bool) -> None:
         q_words = [w for w in dict.fromkeys(words(question, self.lexicon)) if w not in _GENERIC]
         df = Counter(w for s in sentences for w in s.words | s.context)
         n = len(sentences)
@@ -168,7 +168,6 @@ class ExtractiveChatModel(BaseChatModel):
         total = sum(idf.values()) or 1.0
         q_companies = set(self.lexicon.companies_in(question))
         numeric = bool(_NUMERIC_Q.search(question))
-        why = bool(_WHY_Q.search(question))
         sims = np.zeros(n)
         if self.embedder is not None and sentences:
             sims = self._sentence_vectors([s.text for s in sentences]) @ self.embedder.embed_query(question)
@@ -215,7 +214,8 @@ class ExtractiveChatModel(BaseChatModel):
             return refusal
         if not self._asked_terms_present(question, q_companies, sentences):
             return refusal
-        self._score(question, sentences)
+        why = bool(_WHY_Q.search(question))
+        self._score(question, sentences, why)
         ranked = sorted(sentences, key=lambda s: -s.score)
         best = ranked[0]
         if best.coverage < self.min_coverage and best.sim < self.min_similarity:
@@ -236,7 +236,7 @@ class ExtractiveChatModel(BaseChatModel):
             if any(len(s.words & c.words) > 0.6 * max(len(s.words), 1) for c in chosen):
                 continue  # near-duplicate (overlapping chunks repeat sentences)
             chosen.append(s)
-        return self._compose(chosen, language, bool(_WHY_Q.search(question)))
+        return self._compose(chosen, language, why)
 
     def _asked_terms_present(self, question: str, companies: list[str], sentences: list[_Sentence]) -> bool:
         """The metric and the period a question names must appear where the sources speak of its company
@@ -266,7 +266,7 @@ class ExtractiveChatModel(BaseChatModel):
             elif why and s.following and _POINTS_BACK.search(s.following[0]):
                 text = text + joiner + s.following[0].rstrip()  # "这一选择..." explains the sentence before it
             if s.previous and _POINTS_BACK.search(text) and s.previous not in {c.text for c in chosen}:
-                text = f"{s.previous.rstrip()} {text}" if language_of(text) == "en" else s.previous.rstrip() + text
+                text = s.previous.rstrip() + joiner + text
             end = ""
             if text and text[-1] in "。.!?;\uff01\uff1f\uff1b":
                 text, end = text[:-1], text[-1]

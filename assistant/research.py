@@ -29,8 +29,8 @@ class ResearchAssistant:
         self.index = Index(self.settings)
         self._embedder = embedder
         self._opened = False
-        # Web sessions share one facade: the first questions must not build the engine twice.
-        self._lock = threading.RLock()
+        self._engine: AnswerEngine | None = None
+        self._lock = threading.RLock()  # web sessions share one facade
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -56,11 +56,13 @@ class ResearchAssistant:
     def retriever(self) -> Retriever:
         return Retriever(self.settings, self.index, self.lexical, self.embedder, self.lexicon)
 
-    @cached_property
+    @property
     def engine(self) -> AnswerEngine:
-        self.open()
-        with self._lock:
-            return AnswerEngine(self.settings, self.retriever, self.lexicon, self.embedder)
+        with self._lock:  # checked under the lock: two first questions must not build two engines
+            if self._engine is None:
+                self.open()
+                self._engine = AnswerEngine(self.settings, self.retriever, self.lexicon, self.embedder)
+            return self._engine
 
     # --- questions --------------------------------------------------------------------------------------------
     def retrieve(self, query: str, filters: Filters | None = None, mode: str | None = None, k: int | None = None) -> Retrieval:

@@ -41,7 +41,7 @@ def rewrite(question: str, history: list[dict], lexicon: Lexicon) -> str:
     previous = ""
     for turn in history:
         previous = _standalone(str(turn.get("question", "")), previous, lexicon)
-    return _standalone(question, previous, lexicon) if history else question
+    return _standalone(question, previous, lexicon)
 
 
 def _standalone(question: str, previous: str, lexicon: Lexicon) -> str:
