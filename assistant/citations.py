@@ -9,10 +9,11 @@ from dataclasses import asdict, dataclass
 from assistant.retrieval import Passage
 from assistant.text import normalize, numbers_in, split_sentences, words
 
+# The one grammar of citation markers, imported wherever markers are read.
 # Full-width forms are written as escapes so an NFKC pass over this file cannot fold them away:
 # [ ] or \u3010 \u3011 or \uff3b \uff3d around numbers separated by , \uff0c or \u3001.
-_MARKER = re.compile(r"\s?[\[\u3010\uff3b]\s*(\d+(?:\s*[,\uff0c\u3001]\s*\d+)*)\s*[\]\u3011\uff3d]")
-_MARKER_SEP = re.compile(r"[,\uff0c\u3001\s]+")
+MARKER = re.compile(r"\s?[\[\u3010\uff3b]\s*(\d+(?:\s*[,\uff0c\u3001]\s*\d+)*)\s*[\]\u3011\uff3d]")
+MARKER_SEP = re.compile(r"[,\uff0c\u3001\s]+")
 # Numbers that are part of the structure, not claims: list numbering such as "1." or "(2)" (not "34.5%").
 _LIST_NUMBER = re.compile(r"^\s*(\d+(?:\.(?!\d)|[\u3001)\uff09])|[(\uff08]\d+[)\uff09])\s*")
 
@@ -37,23 +38,23 @@ class Citation:
 
 def markers_in(sentence: str) -> list[int]:
     found: list[int] = []
-    for group in _MARKER.findall(sentence):
-        found += [int(x) for x in _MARKER_SEP.split(group) if x]
+    for group in MARKER.findall(sentence):
+        found += [int(x) for x in MARKER_SEP.split(group) if x]
     return found
 
 
 def strip_markers(text: str) -> str:
-    return _MARKER.sub("", text)
+    return MARKER.sub("", text)
 
 
 def drop_invalid_markers(text: str, count: int) -> str:
     """Remove markers that point outside [1..count]; keep the valid ones in a group."""
 
     def fix(match: re.Match) -> str:
-        valid = [x for x in _MARKER_SEP.split(match.group(1)) if x and 1 <= int(x) <= count]
+        valid = [x for x in MARKER_SEP.split(match.group(1)) if x and 1 <= int(x) <= count]
         return f" [{', '.join(valid)}]" if valid else ""
 
-    return _MARKER.sub(fix, text)
+    return MARKER.sub(fix, text)
 
 
 def _claim_numbers(sentence: str) -> set[str]:
