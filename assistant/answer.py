@@ -1,5 +1,6 @@
 """The answer chain: question (+ history) -> standalone query -> hybrid retrieval -> numbered passages ->
-prompt from prompts/ -> chat model (streamed) -> [n] markers parsed and checked -> Answer."""
+prompt from prompts/ -> chat model (streamed), or the offline answerer over the passages -> [n] markers parsed and
+checked -> Answer. `AnswerEngine.chain` is that pipeline, built once."""
 
 from __future__ import annotations
 
@@ -7,15 +8,17 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
+from langchain_core.documents import Document
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnableGenerator, RunnableLambda, RunnablePassthrough
 
 from assistant.citations import Citation, check, drop_invalid_markers
 from assistant.embeddings import Embedder
-from assistant.llm import configured_model, describe, extractive_model, setting_name
+from assistant.llm import configured_model, describe, extractive_answerer, setting_name
 from assistant.offline import count_tokens
 from assistant.prompts import Prompts
-from assistant.retrieval import Filters, Passage, Retriever
+from assistant.retrieval import Filters, Passage, Retrieval, Retriever
 from assistant.rewrite import rewrite
 from assistant.settings import Settings
 from assistant.text import Lexicon, language_of, normalize
@@ -86,34 +89,61 @@ def _clean_history(history: object) -> list[dict]:
 
 
 class AnswerEngine:
+    """The answer chain, built once as one LCEL pipeline (see `self.chain`)."""
+
     def __init__(self, settings: Settings, retriever: Retriever, lexicon: Lexicon, embedder: Embedder) -> None:
         self.settings = settings
         self.retriever = retriever
         self.lexicon = lexicon
         self.prompts = Prompts(settings.prompts_dir)
-        self.extractive = extractive_model(lexicon, self.prompts, embedder)
+        self.extractive = extractive_answerer(lexicon, self.prompts, embedder)
         self.llm = configured_model(settings)
         self.prompt = ChatPromptTemplate.from_messages(
             [("system", self.prompts.get("system")), ("human", self.prompts.get("answer"))]
+        )
+        # The two ways to write an answer from {"question", "documents"}: an LLM reads the passages through the
+        # prompt files; the offline answerer reads the Documents themselves, so editing a prompt cannot break it.
+        self.llm_answer = (
+            RunnablePassthrough.assign(passages=RunnableLambda(lambda x: self._passages_block(x["documents"])))
+            | self.prompt
+            | (self.llm if self.llm is not None else RunnableLambda(lambda _: ""))
+            | StrOutputParser()
+        )
+        self.offline_answer = RunnableGenerator(self._offline_tokens)
+        # question (+ history) -> standalone question -> hybrid retrieval -> answer (streamed) -> markers checked.
+        self.chain = (
+            RunnablePassthrough.assign(standalone=RunnableLambda(self._standalone_step))
+            | RunnablePassthrough.assign(retrieval=RunnableLambda(self._retrieve_step))
+            | RunnableGenerator(self._answer_step)
         )
 
     @property
     def model_name(self) -> str:
         return describe(self.settings)
 
-    def _passages_block(self, passages: list[Passage]) -> str:
+    def _passages_block(self, documents: list[Document]) -> str:
         template = self.prompts.get("passage")
         blocks = []
-        for n, p in enumerate(passages, start=1):
-            meta = p.meta
+        for n, doc in enumerate(documents, start=1):
+            meta = doc.metadata
             where = f' page="{meta["page"]}"' if meta.get("page") else f' row="{meta["row"]}"' if meta.get("row") else ""
             blocks.append(
                 template.format(
                     n=n, title=_escape(str(meta.get("title", ""))).replace('"', "'"), date=meta.get("date", ""),
-                    source=_escape(str(p.source)).replace('"', "'"), where=where, text=_escape(p.text),
+                    source=_escape(str(meta.get("source", ""))).replace('"', "'"), where=where, text=_escape(doc.page_content),
                 )
             )
         return "\n".join(blocks)
+
+    def _relevance_floor(self, language: str, documents: list[Document]) -> float:
+        """The similarity below which nothing retrieved can be on topic. An English question scores lower against
+        Chinese passages than against English ones (multilingual-e5), so each language pair has its own floor."""
+        top = language_of(" ".join(d.page_content[:200] for d in documents[:3]))
+        return self.settings.min_relevance if top == language else self.settings.min_relevance_cross_language
+
+    def _offline_tokens(self, inputs: Iterator[dict]) -> Iterator[str]:
+        data = _gather(inputs)
+        yield from self.extractive.stream(data["question"], data["documents"])
 
     def standalone(self, question: str, history: list[dict]) -> str:
         if not history:
@@ -128,6 +158,12 @@ class AnswerEngine:
                 pass
         return rewrite(question, history, self.lexicon)
 
+    def _standalone_step(self, data: dict) -> str:
+        return self.standalone(data["question"], data["history"])
+
+    def _retrieve_step(self, data: dict) -> Retrieval:
+        return self.retriever.run(data["standalone"], data["filters"], data["mode"])
+
     def stream(
         self,
         question: str,
@@ -135,7 +171,8 @@ class AnswerEngine:
         filters: Filters | None = None,
         mode: str | None = None,
     ) -> Iterator[tuple[str, object]]:
-        """Yields ("token", str) while the answer streams, then ("answer", Answer) once checked."""
+        """Yields ("token", str) while the answer streams, ("reset", notice) if a failed LLM's partial answer must be
+        discarded, then ("answer", Answer) once checked."""
         started = time.perf_counter()
         notices: list[str] = []
         question = normalize(question or "").strip()
@@ -147,43 +184,51 @@ class AnswerEngine:
                 f"{self.settings.max_question_chars} (ASSISTANT_MAX_QUESTION_CHARS)."
             )
             question = question[: self.settings.max_question_chars]
-        history = _clean_history(history)
-        language = language_of(question)
-        standalone = self.standalone(question, history)
-        filters = filters or Filters()
+        inputs = {
+            "question": question, "history": _clean_history(history), "filters": filters or Filters(), "mode": mode,
+            "notices": notices, "started": started,
+        }
+        yield from self.chain.stream(inputs)
 
-        retrieval = self.retriever.run(standalone, filters, mode)
+    def _answer_step(self, inputs: Iterator[dict]) -> Iterator[tuple[str, object]]:
+        data = _gather(inputs)
+        question, standalone, retrieval, filters = data["question"], data["standalone"], data["retrieval"], data["filters"]
+        language = language_of(question)
         passages = retrieval.passages
-        sources = [source_entry(n, p) for n, p in enumerate(passages, start=1)]
+        documents = [p.to_document() for p in passages]
         answer = Answer(
             question=question, standalone_question=standalone, text="", refused=False, language=language,
-            sources=sources, notices=notices, model=self.model_name, filters=filters.active(),
+            sources=[source_entry(n, p) for n, p in enumerate(passages, start=1)], notices=data["notices"],
+            model=self.model_name, filters=filters.active(),
         )
         answer.timing["retrieval_ms"] = round(retrieval.ms, 1)
-
         gen_start = time.perf_counter()
-        if not passages or retrieval.best_dense < self.settings.min_relevance:
+        if not passages or retrieval.best_dense < self._relevance_floor(language, documents):
             answer.refused = True
             answer.text = self.prompts.refusal(language)
             yield "token", answer.text
         else:
-            inputs = {"passages": self._passages_block(passages), "question": standalone, "refusal": self.prompts.refusal(language)}
-            answer.tokens["prompt"] = sum(count_tokens(str(m.content)) for m in self.prompt.format_messages(**inputs))
+            step_inputs = {"documents": documents, "question": standalone, "refusal": self.prompts.refusal(language)}
+            if self.llm is not None:
+                answer.tokens["prompt"] = sum(
+                    count_tokens(str(m.content))
+                    for m in self.prompt.format_messages(passages=self._passages_block(documents), question=standalone,
+                                                         refusal=step_inputs["refusal"])
+                )
             pieces: list[str] = []
-            model = self.llm or self.extractive
             try:
-                for piece in (self.prompt | model | StrOutputParser()).stream(inputs):
+                for piece in (self.llm_answer if self.llm is not None else self.offline_answer).stream(step_inputs):
                     pieces.append(piece)
                     yield "token", piece
             except Exception as exc:  # noqa: BLE001 - any backend failure falls back with a visible notice
-                if model is self.extractive:
+                if self.llm is None:
                     raise
                 notice = self.prompts.get("notice_fallback_en").format(setting=setting_name(self.settings), error=type(exc).__name__)
                 answer.notices.append(notice)
                 answer.model = describe(self.settings.model_copy(update={"llm": "extractive"}))
                 yield "reset", notice
                 pieces = []
-                for piece in (self.prompt | self.extractive | StrOutputParser()).stream(inputs):
+                for piece in self.offline_answer.stream(step_inputs):
                     pieces.append(piece)
                     yield "token", piece
             text = "".join(pieces).strip()
@@ -195,9 +240,9 @@ class AnswerEngine:
                 answer.text = drop_invalid_markers(text, len(passages))
                 answer.citations, answer.uncited = check(answer.text, passages)
         answer.tokens["completion"] = count_tokens(answer.text)
-        answer.tokens.setdefault("prompt", 0)
+        answer.tokens.setdefault("prompt", count_tokens(standalone) + sum(count_tokens(d.page_content) for d in documents))
         answer.timing["generation_ms"] = round((time.perf_counter() - gen_start) * 1000, 1)
-        answer.timing["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        answer.timing["total_ms"] = round((time.perf_counter() - data["started"]) * 1000, 1)
         yield "answer", answer
 
     def ask(self, question: str, history: list[dict] | None = None, filters: Filters | None = None, mode: str | None = None) -> Answer:
@@ -205,3 +250,11 @@ class AnswerEngine:
             if kind == "answer":
                 return value  # type: ignore[return-value]
         raise RuntimeError("the answer chain ended without an answer")
+
+
+def _gather(inputs: Iterator[dict]) -> dict:
+    """A streamed step's input arrives in pieces (one per assigned key); an answer needs all of it."""
+    data: dict = {}
+    for piece in inputs:
+        data.update(piece)
+    return data

@@ -1,7 +1,14 @@
-"""The offline default chat model: it answers with the passages' own sentences, cited, and refuses on weak evidence.
+"""The offline default answerer: it answers with the passages' own sentences, cited, and refuses when no sentence
+holds what the question asks for.
 
-It is a LangChain chat model, so the same chain runs with it as with an LLM: it reads the numbered passages and
-the question from the prompt the chain built (prompts/answer.md and prompts/passage.md).
+It works from evidence, not from similarity alone: a sentence answers only when it is about the question's entity
+(it or its passage names it), speaks of the asked attribute, falls in the asked period, holds an item of the kind
+the question expects (a number for "多少/how many", a date for "何时/when", a name for "谁/who"...), that the question
+does not already state, and is not itself a question. The answer leads with that item, cited, then quotes the
+sentence it comes from. Table rows (datasets and statement tables from PDFs) are looked up by row label and period
+column. When sources give different figures for the same thing, the answer says so, newest first.
+
+It takes the passages as LangChain Documents (structured input), so the prompt files are free to change.
 """
 
 from __future__ import annotations
@@ -15,290 +22,540 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import ConfigDict, PrivateAttr
+from langchain_core.documents import Document
 
-from assistant.text import Lexicon, language_of, mentions, normalize, numbers_in, split_sentences, words
+from assistant.question import NUMBER_WITH_UNIT, PERSON_TAGS, PLACE_TAGS, Asked, analyse, periods_in, proper_names
+from assistant.rows import parse_rows
+from assistant.text import Lexicon, language_of, mentions, normalize, split_sentences, words
 
-_PASSAGE = re.compile(r'<passage n="(\d+)" title="(.*?)" date="(.*?)" source="(.*?)"[^>]*>\n?(.*?)\n?</passage>', re.S)
-_QUESTION = re.compile(r"<question>\s*(.*?)\s*</question>", re.S)
-# Sentences that address the reader as a model are instructions smuggled into data: never repeat them.
+# Sentences that address the reader as a model are instructions smuggled into data: never repeat them. Only
+# imperative forms aimed at the reader count, so ordinary talk about "system prompts" in an AI corpus stays.
 _INJECTION = re.compile(
-    r"ignore (all |any )?(the )?(previous|prior|above|earlier)|disregard (the|all|any|previous)|system prompt|you are now|"
-    r"(reply|respond|answer) (only|with)|from now on|new instructions?|"
-    r"忽略(之前|以上|前面|先前|所有|上述)|无视(之前|以上|上述)|系统提示|你现在是|从现在(开始|起)|(你|您)的回答|只(能|许)?(回答|回复|输出)|"
-    r"请(回答|回复|输出)[:\uff1a]|assistant:|[<\u2039]/?(passage|question)",
+    r"ignore (all |any )?(the )?(previous|prior|above|earlier) (instructions|rules|prompts?)|disregard (all |any )?(previous|prior|the above)|"
+    r"\byou are now\b|from now on,? (you|answer|reply)|new instructions?:|(reply|respond|answer) only with|"
+    r"忽略(之前|以上|前面|先前|所有|上述)的?(指令|指示|规则|内容|提示)|无视(之前|以上|上述)|你现在是|从现在(开始|起)[,，]?你|只(能|许)(回答|回复|输出)|"
+    r"assistant:|[<\u2039]/?(passage|question)",
     re.I,
 )
-_NUMERIC_Q = re.compile(
-    r"多少|几|百分|比例|倍|增长|涨幅|增速|估值|规模|市盈率|速度|成本|数量|how much|how many|what (percent|share|multiple)|"
-    r"growth|rate|ratio|p/e|pe\b|valuation|value|size|cost|speed|number|rise|gain|grow",
-    re.I,
-)
-_WHY_Q = re.compile(r"为什么|为何|原因|何以|why|what (explains|drives)|reason", re.I)
+_IS_QUESTION = re.compile(r"[??]\s*[\"'”」』)\]]*\s*$|(吗|呢)\s*[。.]?\s*$")
 _CAUSAL = re.compile(
-    r"因为|由于|原因|源于|在于|所以|因此|因而|得益于|取决于|导致"
-    r"|because|since|due to|reflects?|driven by|thanks to|stems? from|as a result|so that",
+    r"因为|由于|原因|源于|在于|所以|因此|因而|得益于|取决于|导致|受益于|推动|驱动"
+    r"|because|since|due to|reflects?|driven by|thanks to|stems? from|as a result|so that|owing to",
     re.I,
 )
-# A sentence that opens by pointing back ("这一瓶颈", "This bottleneck") needs the one before it to make sense.
-_POINTS_BACK = re.compile(r"这一|这种|这些|这个|上述|^.{0,12}?[此该]|^(this|that|these|those|such|it)\b", re.I)
-_ENDS_WITH_COLON = re.compile(r"[:\uff1a]\s*$")
+_POINTS_BACK = re.compile(r"^(这一|这种|这些|这个|上述|此外|该|其)|^(this|that|these|those|such|it)\b", re.I)
 _HEADING_LIKE = re.compile(r"^\s*(#|[-*|]\s*$)")
-# Words too common in this domain to say whether a sentence answers the question.
-_GENERIC = frozenset("公司 ai 2025 2025年 港股 科技 市场 年 全年 情况 表现 数据 company companies market stock shares hk".split())
-
-
-_QUARTER = re.compile(
-    r"(?:20(\d\d))?\s*(?:年)?\s*(?:(?<![同每单])第?([一二三四1-4])季度|Q([1-4])|(first|second|third|fourth) quarter)", re.I
+_DATE_ITEM = re.compile(
+    r"(?:(?:19|20)\d\d\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]|(?:19|20)\d\d\s*年\s*\d{1,2}\s*月|\d{1,2}\s*月\s*(?:上|中|下)旬|"
+    r"(?:19|20)\d\d[-/.]\d{1,2}[-/.]\d{1,2}|"
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{1,2}(?:,\s*(?:19|20)\d\d)?|"
+    r"\d{1,2}\s+(?:January|February|March|April|May|June|July|August|September|October|November|December)(?:\s+(?:19|20)\d\d)?|"
+    r"\d{1,2}\s*[-—~至到]\s*\d{1,2}\s*月|(?:19|20)\d\d\s*年|(?:今|明|昨|前|后)(?:天|日)|(?:本|上|下)?(?:周|星期)[一二三四五六日天]",
+    re.I,
 )
-_YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
-_QUARTER_NUMBER = {"一": "1", "二": "2", "三": "3", "四": "4", "first": "1", "second": "2", "third": "3", "fourth": "4"}
-
-
-def _periods(text: str) -> set[str]:
-    """Years ("2024") and quarters ("Q3") a text names, in one spelling whatever the language."""
-    found = set(_YEAR.findall(text))
-    for match in _QUARTER.finditer(text):
-        number = match.group(2) or match.group(3) or match.group(4).lower()
-        found.add("Q" + _QUARTER_NUMBER.get(number, number))
-    return found
+_YEAR_ONLY = re.compile(r"^(?:19|20)\d\d\s*年$")
+_PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,6}(?:市|省|县|区|镇|州|国|岛|城|村|湾|港)")
+# A person named right after a role ("嫌疑人山上彻也", "导演徐昂"): the tagger misses many foreign and rare names.
+_AFTER_ROLE = re.compile(
+    r"(?:嫌疑人|凶手|枪手|导演|主演|演员|选手|球员|总统|总理|首相|市长|主席|得主|冠军|记者|作者|编剧|主持人|创始人)[:：为是由]?"
+    r"([\u4e00-\u9fff·]{2,6})"
+)
+_NAME_STOP = re.compile(r"[的在于是为和与等被将已执主出担饰获表称说所也了与及、]")
+_LATIN_WORD = re.compile(r"[a-z]+")
+_CLAUSE = re.compile(r"(?<=[,，;；:：])")
+_ZH_UNITS = {"亿": "100 million", "万亿": "trillion", "万": "10 thousand"}
+_MAX_QUOTE = 110
+_DESCRIBED_COVERAGE = 0.7  # a sentence must cover this much of a question whose answer is no name, number or date
+# How far (in characters) an answer item may stand from the asked attribute's words, by the kind of item.
+_REACH = {"number": 20, "date": 24, "person": 12, "place": 16, "entity": 16}  # characters of a quoted sentence before it is cut to the clauses that matter
 
 
 @dataclass
 class _Sentence:
     text: str
-    passage: int  # 1-based passage number
+    passage: int  # 1-based passage number, the citation marker
     rank: int  # passage rank from retrieval, 0 = best
-    words: set[str] = field(default_factory=set)
-    context: set[str] = field(default_factory=set)  # title and source words of its passage
-    companies: list[str] = field(default_factory=list)  # named in the sentence itself
-    about: list[str] = field(default_factory=list)  # named anywhere in its passage or title
-    title_companies: list[str] = field(default_factory=list)
-    previous: str = ""  # the sentence before it in its passage, for "this"/"这" that point back
-    following: list[str] = field(default_factory=list)  # the sentences after it, for lists after a colon
+    doc: Document
+    context: str = ""  # the passage's title, source name and full text: where its entity may be named
+    previous: str = ""
+    following: list[str] = field(default_factory=list)
+    row: dict[str, str] | None = None  # fields, when the sentence was rendered from a table row
+    lead: str = ""  # the asked item found in it
+    coverage: float = 0.0
+    sim: float = 0.0
     score: float = 0.0
-    coverage: float = 0.0  # idf-weighted share of the question's words it (or its passage title) contains
-    sim: float = 0.0  # embedding similarity to the question
-
-
-def _render_row(text: str, language: str) -> str:
-    """A dataset row ("company: 小米; metric: ...; value: 13; unit: %") as one readable sentence, figures exact."""
-    pairs = dict(
-        (k.strip(), v.strip()) for k, _, v in (p.partition(":") for p in text.rstrip("。").split("; ")) if _
-    )
-    if not {"company", "metric", "value"} <= pairs.keys():
-        return text.strip()
-    ticker = f" ({pairs['ticker']})" if pairs.get("ticker") else ""
-    unit = pairs.get("unit", "")
-    value = f"{pairs['value']}{unit}" if unit in ("%", "倍") or not unit else f"{pairs['value']} {unit}"
-    period = pairs.get("period", "")
-    if language == "zh":
-        return f"{pairs['company']}{ticker}{pairs['metric']}:{value}" + (f"(期间:{period})" if period else "") + "。"
-    return f"{pairs['company']}{ticker} — {pairs['metric']}: {value}" + (f" (period: {period})" if period else "") + "."
-
-
-class ExtractiveChatModel(BaseChatModel):
-    """Composes answers from retrieved sentences. `embedder` (optional) adds cross-lingual sentence similarity."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    lexicon: Lexicon
-    refusals: dict[str, str]
-    embedder: Any = None
-    max_sentences: int = 3
-    min_coverage: float = 0.3
-    min_similarity: float = 0.83
-    _vectors: dict = PrivateAttr(default_factory=dict)
-    _vectors_lock: Any = PrivateAttr(default_factory=threading.Lock)
 
     @property
-    def _llm_type(self) -> str:
-        return "extractive"
+    def date(self) -> str:
+        return str(self.doc.metadata.get("date") or "")
 
-    # --- parsing the prompt -----------------------------------------------------------------------------------
-    @staticmethod
-    def _parse(messages: list[BaseMessage]) -> tuple[str, list[tuple[int, str, str, str]]]:
-        prompt = str(messages[-1].content)
-        question = _QUESTION.search(prompt)
-        passages = [(int(n), title, source, normalize(text)) for n, title, _date, source, text in _PASSAGE.findall(prompt)]
-        return (question.group(1) if question else prompt), passages
 
-    # --- answering --------------------------------------------------------------------------------------------
-    def _candidates(self, passages: list[tuple[int, str, str, str]], language: str) -> list[_Sentence]:
+def _stem(word: str) -> str:
+    """A light English stem, enough to match "employees" with "employee" and "grew" with nothing wrong."""
+    for suffix in ("ies", "es", "s", "ing", "ed"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def _cover(word: str, text: str) -> float:
+    """How much of a question word a text holds: whole words fully, Chinese words in part by their character pairs
+    ("死亡人数" is half held by "死亡"), English words by their stems."""
+    if _LATIN_WORD.fullmatch(word):
+        stems = {_stem(w) for w in _LATIN_WORD.findall(text)}
+        return 1.0 if _stem(word) in stems else 0.0
+    if word in text:
+        return 1.0
+    if len(word) >= 3:
+        pairs = [word[i : i + 2] for i in range(len(word) - 1)]
+        share = sum(p in text for p in pairs) / len(pairs)
+        return share if share >= 0.5 else 0.0
+    return 0.0
+
+
+def _name_after_role(span: str) -> str:
+    """"山上彻也" from "山上彻也。", "徐昂" from "徐昂执导": a name ends where a function character starts."""
+    cut = _NAME_STOP.search(span, 2)
+    return span[: cut.start()] if cut else span
+
+
+def _key(item: str) -> str:
+    return re.sub(r"[\s,、]", "", item).lower()
+
+
+def _unit_of(item: str) -> str:
+    match = NUMBER_WITH_UNIT.fullmatch(item.strip())
+    return (match.group(2) or "").lower() if match else ""
+
+
+class ExtractiveAnswerer:
+    """Answers from evidence in the retrieved passages. `embedder` (optional) adds similarity across languages."""
+
+    def __init__(self, lexicon: Lexicon, refusals: dict[str, str], embedder: Any = None,
+                 min_coverage: float = 0.4, min_cross_similarity: float = 0.80, min_described_coverage: float = 0.3) -> None:
+        self.lexicon = lexicon
+        self.refusals = refusals
+        self.embedder = embedder
+        self.min_coverage = min_coverage
+        self.min_cross_similarity = min_cross_similarity
+        self.min_described_coverage = min_described_coverage
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()  # web sessions share this answerer and its cache
+
+    # --- candidates -------------------------------------------------------------------------------------------
+    def _candidates(self, documents: list[Document], asked: Asked) -> list[_Sentence]:
         out: list[_Sentence] = []
-        for rank, (n, title, source, text) in enumerate(passages):
-            context = set(words(f"{title} {source.rsplit('/', 1)[-1]}", self.lexicon))
-            about = self.lexicon.companies_in(f"{title} {text}")
-            title_companies = self.lexicon.companies_in(title)
-            previous = ""
+        for rank, doc in enumerate(documents):
+            meta = doc.metadata
+            text = normalize(doc.page_content)
+            title = normalize(str(meta.get("title", "")))
+            source_name = str(meta.get("source", "")).replace("\\", "/").rsplit("/", 1)[-1]
+            context = f"{title} {source_name} {meta.get('table', '')} {text}"
+            rows = parse_rows(text)
+            pieces: list[tuple[str, dict[str, str] | None]]
+            if rows:
+                pieces = [(p, row) for row in rows for p in self._row_sentences(row, meta, asked)]
+            else:
+                pieces = [(p, None) for p in split_sentences(text)]
             first = len(out)
-            is_row = text.startswith("company:")
-            pieces = [_render_row(text, language)] if is_row else split_sentences(text)
-            for piece in pieces:
-                piece = piece.strip()
-                if len(piece) < 6 or _HEADING_LIKE.match(piece) or _INJECTION.search(piece):
+            previous = ""
+            for piece, row in pieces:
+                piece = re.sub(r"^[-*>\s]+|\*\*|__", "", piece.strip()).strip()
+                if len(piece) < 4 or _HEADING_LIKE.match(piece) or _INJECTION.search(piece) or re.fullmatch(r"[\s|:\-]+", piece):
                     continue
-                if re.fullmatch(r"[\s|:\-]+", piece):
-                    continue  # a table's separator row
                 if piece.startswith("|"):
                     piece = "; ".join(c.strip() for c in piece.strip("|").split("|") if c.strip())
-                piece = re.sub(r"^[-*>\s]+|\*\*|__", "", piece).strip()
-                out.append(
-                    _Sentence(
-                        text=piece, passage=n, rank=rank, words=set(words(piece, self.lexicon)), context=context,
-                        companies=self.lexicon.companies_in(piece), about=about, title_companies=title_companies,
-                        previous=previous,
-                    )
-                )
+                out.append(_Sentence(piece, rank + 1, rank, doc, context=context, previous=previous, row=row))
                 previous = piece
             in_passage = out[first:]
             for i, sentence in enumerate(in_passage):
                 sentence.following = [t.text for t in in_passage[i + 1 : i + 4]]
         return out
 
-    def _score(self, question: str, sentences: list[_Sentence], why: bool) -> None:
-        q_words = [w for w in dict.fromkeys(words(question, self.lexicon)) if w not in _GENERIC]
-        df = Counter(w for s in sentences for w in s.words | s.context)
+    def _row_sentences(self, row: dict[str, str], meta: dict, asked: Asked) -> list[str]:
+        """A table row as sentences. A dataset row (company, metric, value...) reads as one sentence; a statement
+        row (a label and one cell per period column) gives the cell of each asked period, or of every period when
+        the question names none, so a period the table lacks is never answered with its neighbour."""
+        unit = str(meta.get("unit") or "")
+        if "value" in row and "metric" in row:
+            who = row.get("company", "")
+            ticker = f" ({row['ticker']})" if row.get("ticker") else ""
+            value = row["value"] + (row.get("unit", "") if row.get("unit", "") in ("%", "倍", "") else f" {row['unit']}")
+            period = f" ({row['period']})" if row.get("period") else ""
+            return [f"{who}{ticker} {row['metric']}{period}: {value}。"]
+        keys = list(row)
+        label_key = keys[0]
+        label = row[label_key]
+        period_keys = [k for k in keys[1:] if periods_in(k) or re.search(r"(?:19|20)\d\d", k)]
+        if not period_keys:
+            return ["; ".join(f"{k}: {v}" for k, v in row.items()) + "。"]
+        wanted = [k for k in period_keys if asked.periods & periods_in(k)] if asked.periods else period_keys
+        scale = f" ({unit})" if unit else ""
+        return [f"{label} ({k}): {row[k]}{scale}。" for k in wanted if row.get(k)]
+
+    # --- the evidence test ------------------------------------------------------------------------------------
+    def _names_found(self, asked: Asked, text: str) -> tuple[int, int]:
+        """(names of the question found in the text, names missing that the text could have shown).
+
+        A name the lexicon knows is looked for under all its aliases. A Latin name the lexicon does not know cannot
+        be looked for in Chinese text (nor a Chinese name in English text): it is neither found nor missing."""
+        low = normalize(text).lower()
+        found = missing = 0
+        text_language = language_of(text)
+        for entity in asked.entities:
+            names = self._names_for(entity)
+            known = len(names) > 1
+            if any(mentions(low, n) for n in names):
+                found += 1
+            elif known or language_of(entity) == text_language:
+                missing += 1
+        return found, missing
+
+    def _names_for(self, entity: str) -> list[str]:
+        """An entity's other names: its lexicon aliases, or the other words of its lexicon group."""
+        company = self.lexicon.resolve(entity)
+        if company in self.lexicon.aliases:
+            return self.lexicon.aliases_of(company)
+        for group in self.lexicon.metrics:
+            if any(normalize(t).lower() == entity.lower() for t in group):
+                return list(group)
+        return [entity]
+
+    def _about(self, asked: Asked, text: str) -> bool:
+        found, missing = self._names_found(asked, text)
+        return missing == 0 and (found > 0 or not asked.entities)
+
+    def _anchors(self, text: str, asked: Asked) -> list[int]:
+        """Where the sentence speaks of the asked attribute: every position of an asked word (or of the first two
+        characters of a longer Chinese one)."""
+        low = text.lower()
+        spots: list[int] = []
+        for synonyms in self._attribute_terms(asked):
+            for term in synonyms:
+                probe = term if (term in low or len(term) < 3 or _LATIN_WORD.fullmatch(term)) else term[:2]
+                spots += [m.start() for m in re.finditer(re.escape(probe), low)]
+        return sorted(spots)
+
+    def _lead(self, sentence: str, asked: Asked) -> str:
+        """The item of the expected kind that the sentence holds and the question does not, next to where the
+        sentence speaks of the asked attribute; "" when there is none."""
+        items = self._items(sentence, asked)
+        if not items or asked.expects in ("reason", "any"):
+            return items[0][1] if items else ""
+        anchors = self._anchors(sentence, asked)
+        if not anchors:
+            return items[0][1] if not asked.attributes else ""
+        reach = _REACH.get(asked.expects, 20)
+        near = []
+        for pos, item in items:
+            distance = min(abs(pos - a) if a < pos else max(0, a - pos - len(item)) for a in anchors)
+            if distance <= reach and self._same_stretch(sentence, pos, min(anchors, key=lambda a: abs(a - pos))):
+                near.append((distance, pos, item))
+        near = [n for n in near if self._in_asked_period(sentence, n[1], asked)]
+        if not near:
+            return ""
+        if asked.expects == "person":
+            names = [item for _, _, item in sorted(near, key=lambda n: n[1])]
+            return ("、" if language_of(sentence) == "zh" else ", ").join(list(dict.fromkeys(names))[:4])
+        return min(near)[2]
+
+    @staticmethod
+    def _in_asked_period(text: str, pos: int, asked: Asked) -> bool:
+        """The period named in the item's own clause (before it) must be the asked one: "2021年交付93.62万辆,
+        2022年需超过140万辆" answers 2022 with 140万, and "上半年" is no answer for a whole year."""
+        start = max(text.rfind(c, 0, pos) for c in ",，;；。") + 1
+        named = periods_in(text[start:pos + 1])
+        years = {p for p in named if p.isdigit()}
+        parts = {p for p in named if not p.isdigit()}
+        asked_years = {p for p in asked.periods if p.isdigit()}
+        asked_parts = {p for p in asked.periods if not p.isdigit()}
+        if years and asked_years and not years & asked_years:
+            return False
+        return not (parts and parts - asked_parts and asked_years)
+
+    @staticmethod
+    def _same_stretch(text: str, a: int, b: int) -> bool:
+        """Two positions in one clause or two neighbouring ones."""
+        low, high = sorted((a, b))
+        return len(_CLAUSE.findall(text[low:high])) <= 1 or high - low <= 12
+
+    def _items(self, text: str, asked: Asked) -> list[tuple[int, str]]:
+        """(position, item) of every item of the expected kind in a sentence."""
+        q = asked.text.lower()
+        if asked.expects == "number":
+            dates = [m.span() for m in _DATE_ITEM.finditer(text)]
+            found = []
+            for match in NUMBER_WITH_UNIT.finditer(text):
+                item, number, unit = match.group(0).strip(), match.group(1), match.group(2) or ""
+                after = text[match.end() : match.end() + 1]
+                if not unit and (re.match(r"[A-Za-z\d]", after) or re.match(r"\.[A-Za-z]", text[match.end():match.end() + 2])):
+                    continue  # "3D", "5G": part of a name
+                if re.fullmatch(r"[一两二]", number) or (not unit and not re.search(r"\d", number)):
+                    continue  # "一名官员", "三" in "近三年": wording, not an amount
+                if re.fullmatch(r"(?:19|20)\d\d", number) and (not unit or unit.startswith("年")):
+                    continue  # a year is a period, not an amount
+                if any(a <= match.start() < b for a, b in dates):
+                    continue
+                if item.lower() in q or (len(number) > 1 and any(number in n for n in asked.numbers)):
+                    continue
+                found.append((match.start(), item))
+            return found
+        if asked.expects == "date":
+            return [
+                (m.start(), m.group(0).strip()) for m in _DATE_ITEM.finditer(text)
+                if m.group(0).strip().lower() not in q and not (_YEAR_ONLY.match(m.group(0).strip()) and asked.periods)
+            ]
+        if asked.expects in ("person", "place", "entity"):
+            asked_names = {n.lower() for e in asked.entities for n in self._names_for(e)}
+            kinds = {"person": PERSON_TAGS, "place": PLACE_TAGS}.get(asked.expects)
+            names = proper_names(text, kinds) if kinds else proper_names(text)
+            if asked.expects == "place":
+                names += [w for w in words(text, self.lexicon) if len(w) >= 2 and _PLACE_SUFFIX.fullmatch(w)]
+            if asked.expects == "person":
+                names += [_name_after_role(m.group(1)) for m in _AFTER_ROLE.finditer(text)]
+            zh = language_of(text) == "zh"
+            return [
+                (text.find(n), n) for n in dict.fromkeys(names)
+                if n.lower() not in q and n.lower() not in asked_names and not re.fullmatch(r"[\d.,%]+", n)
+                and not (asked.expects == "person" and (re.fullmatch(r"[A-Z0-9]{1,5}", n) or (zh and not language_of(n) == "zh")))
+            ]
+        if asked.expects == "reason":
+            return [(0, "why")]  # an explanation need not say "because": a causal word only ranks it higher
+        return [(0, "any")]
+
+    def _passes(self, s: _Sentence, asked: Asked) -> bool:
+        if _IS_QUESTION.search(s.text):
+            return False  # a question copied from a news page answers nothing
+        if not self._about(asked, s.context):
+            return False
+        if asked.entities and not (self._names_found(asked, s.text)[0] or self._names_found(asked, s.previous)[0]):
+            # The passage names the subject but this sentence may be about another one: only when it names no
+            # other proper name of the same kind does the passage's subject carry over.
+            asked_companies = {self.lexicon.resolve(e) for e in asked.entities} | set(asked.companies)
+            if set(self.lexicon.companies_in(s.text)) - asked_companies:
+                return False
+        for number in asked.numbers:
+            digits = re.escape(re.sub(r"\D", "", number) or number)
+            if not re.search(rf"(?<![\d.]){digits}", s.text + s.previous):
+                return False
+        if asked.periods:
+            named = periods_in(s.text)
+            years = {p for p in named if p.isdigit()}
+            asked_years = {p for p in asked.periods if p.isdigit()}
+            if years and asked_years and not years & asked_years:
+                return False  # the sentence speaks of another year
+            parts = {p for p in named if not p.isdigit()}
+            asked_parts = {p for p in asked.periods if not p.isdigit()}
+            if parts and asked_parts and not parts & asked_parts:
+                return False
+            if not named and not (asked.periods & periods_in(s.context + " " + s.date)):
+                return False
+        s.lead = self._lead(s.text, asked)
+        return bool(s.lead)
+
+    # --- scoring ----------------------------------------------------------------------------------------------
+    def _attribute_terms(self, asked: Asked) -> list[list[str]]:
+        """Each attribute word with its synonyms from the lexicon's metric groups (an aid, never a condition)."""
+        terms = []
+        groups = self.lexicon.metrics_in(asked.text)
+        for word in asked.attributes:
+            synonyms = [word]
+            for group in groups:
+                if any(word in normalize(t).lower() or normalize(t).lower() in word for t in group):
+                    synonyms += [normalize(t).lower() for t in group]
+            terms.append(list(dict.fromkeys(synonyms)))
+        return terms
+
+    def _score(self, asked: Asked, sentences: list[_Sentence]) -> None:
+        terms = self._attribute_terms(asked)
+        low_texts = [s.text.lower() for s in sentences]
         n = len(sentences)
-        idf = {w: math.log(1 + n / (1 + df[w])) for w in q_words}
-        total = sum(idf.values()) or 1.0
-        q_companies = set(self.lexicon.companies_in(question))
-        numeric = bool(_NUMERIC_Q.search(question))
+        df = Counter()
+        for text in low_texts:
+            for j, synonyms in enumerate(terms):
+                if max(_cover(t, text) for t in synonyms) >= 0.5:
+                    df[j] += 1
+        idf = [math.log(1 + n / (1 + df[j])) for j in range(len(terms))]
+        cross = [language_of(s.text) != asked.language for s in sentences]
         sims = np.zeros(n)
-        if self.embedder is not None and sentences:
-            sims = self._sentence_vectors([s.text for s in sentences]) @ self.embedder.embed_query(question)
-        for s, sim in zip(sentences, sims):
-            covered = sum(idf[w] * (1.0 if w in s.words else 0.6 if w in s.context else 0.0) for w in q_words)
-            s.coverage = covered / total
-            s.score = s.coverage + 2.0 * float(sim) - 0.03 * s.rank
-            if numeric and numbers_in(s.text):
-                s.score += 0.15
-            if why and _CAUSAL.search(s.text):
+        if self.embedder is not None and any(cross):
+            picked = [i for i in range(n) if cross[i]]
+            vectors = self._sentence_vectors([sentences[i].text for i in picked])
+            sims[picked] = vectors @ np.asarray(self.embedder.embed_query(asked.text))
+        for i, s in enumerate(sentences):
+            own = low_texts[i]
+            around = (s.previous + " " + str(s.doc.metadata.get("title", "")) + " " + str(s.doc.metadata.get("table", ""))).lower()
+            # Across languages only words with a synonym in the sentence's language can be looked for in it.
+            language = language_of(s.text)
+            usable = [j for j, syn in enumerate(terms) if not cross[i] or any(language_of(t) == language for t in syn)]
+            covered = sum(idf[j] * max(max(_cover(t, own) for t in terms[j]), 0.5 * max(_cover(t, around) for t in terms[j]))
+                          for j in usable)
+            weight = sum(idf[j] for j in usable)
+            s.sim = float(sims[i])
+            s.coverage = covered / weight if weight else (s.sim if cross[i] else 1.0)
+            named = 0.2 if asked.entities and self._names_found(asked, s.text)[0] else 0.0
+            # The asked item should sit in the clause that speaks of the asked attribute, not in a neighbouring one.
+            clause = next((c.lower() for c in _CLAUSE.split(s.text) if s.lead in c), own) if s.lead else own
+            near = sum(idf[j] * max(_cover(t, clause) for t in terms[j]) for j in usable) / weight if weight else 0.0
+            # Similarity only orders sentences in the other language among themselves; it adds nothing overall.
+            s.score = 0.0
+            if asked.expects == "reason" and _CAUSAL.search(s.text):
                 s.score += 0.2
-            if q_companies:
-                if q_companies & set(s.companies):
-                    s.score += 0.3
-                elif s.companies:
-                    s.score -= 0.3  # names other companies only: probably their figure
-                elif q_companies & set(s.about):
-                    s.score += 0.15
-            s.sim = float(sim)
+            s.score += s.coverage + 0.5 * near + (s.sim - self.min_cross_similarity if cross[i] else 0.0) + named - 0.02 * s.rank
+
+    def _relevant(self, s: _Sentence, asked: Asked) -> bool:
+        if language_of(s.text) != asked.language and s.coverage == s.sim:
+            return s.sim >= self.min_cross_similarity  # nothing in the question could be looked for word by word
+        return s.coverage >= (self.min_coverage if asked.expects not in ("reason", "any") else self.min_described_coverage)
 
     def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
         """Sentence embeddings, cached: the same passages come back for many questions."""
-        with self._vectors_lock:  # web sessions share this model and its cache
+        with self._lock:
             known = {t: self._vectors[t] for t in texts if t in self._vectors}
         missing = [t for t in dict.fromkeys(texts) if t not in known]
         if missing:
             known.update(zip(missing, self.embedder.embed_passages(missing)))
-            with self._vectors_lock:
+            with self._lock:
                 if len(self._vectors) > 50_000:
                     self._vectors.clear()
                 self._vectors.update((t, known[t]) for t in missing)
         return np.vstack([known[t] for t in texts])
 
-    def answer(self, question: str, passages: list[tuple[int, str, str, str]]) -> str:
-        language = language_of(question)
-        refusal = self.refusals.get(language, self.refusals.get("en", ""))
-        sentences = self._candidates(passages, language)
-        if not sentences:
-            return refusal
-        q_companies = self.lexicon.companies_in(question)
-        # A company the question names that no passage mentions: the sources cannot answer it.
-        present = {c for s in sentences for c in s.about}
-        if any(c not in present for c in q_companies):
-            return refusal
-        if not self._asked_terms_present(question, q_companies, sentences):
-            return refusal
-        why = bool(_WHY_Q.search(question))
-        self._score(question, sentences, why)
-        ranked = sorted(sentences, key=lambda s: -s.score)
-        best = ranked[0]
-        if best.coverage < self.min_coverage and best.sim < self.min_similarity:
-            return refusal
-        chosen = [best]
-        # A comparison needs each named company's best sentence.
-        for company in q_companies:
-            if not any(company in s.companies for s in chosen):
-                for s in ranked:
-                    if company in s.companies and s.score > best.score * 0.5:
-                        chosen.append(s)
-                        break
-        for s in ranked[1:]:
-            if len(chosen) >= self.max_sentences:
-                break
-            if s in chosen or s.score < best.score * 0.85:
-                continue
-            if any(len(s.words & c.words) > 0.6 * max(len(s.words), 1) for c in chosen):
-                continue  # near-duplicate (overlapping chunks repeat sentences)
-            chosen.append(s)
-        return self._compose(chosen, language, why)
+    # --- answering --------------------------------------------------------------------------------------------
+    def evidence(self, question: str, documents: list[Document]) -> tuple[Asked, list[_Sentence]]:
+        """The sentences that answer the question, best first (empty: the sources do not answer it)."""
+        asked = analyse(question, self.lexicon)
+        candidates = self._candidates(documents, asked)
+        sentences = [s for s in candidates if self._passes(s, asked)]
+        self._score(asked, sentences)
+        found = [s for s in sentences if self._relevant(s, asked)]
+        if not found and asked.expects == "entity":
+            # "叫什么/哪项技术/什么方式" may be answered by a common noun phrase that no name finder sees: such a
+            # question is answered like a descriptive one, by a sentence that covers it closely, or refused.
+            described = Asked(**{**asked.__dict__, "expects": "any"})
+            sentences = [s for s in candidates if self._passes(s, described)]
+            self._score(described, sentences)
+            found = [s for s in sentences if s.coverage >= _DESCRIBED_COVERAGE]
+            asked = described
+        # Agreement: an item that several passages state is more likely the answer than one stated once (news
+        # sets repeat the fact in every report of it; noise scatters).
+        votes = Counter(_key(s.lead) for s in {(_key(s.lead), s.passage): s for s in found}.values())
+        for s in found:
+            s.score += 0.15 * min(votes[_key(s.lead)] - 1, 3) if asked.expects not in ("reason", "any") else 0.0
+        return asked, sorted(found, key=lambda s: -s.score)
 
-    def _asked_terms_present(self, question: str, companies: list[str], sentences: list[_Sentence]) -> bool:
-        """The metric and the period a question names must appear where the sources speak of its company
-        (a sentence naming it, or a sentence in a passage about it alone); otherwise the nearest figure would
-        answer a different question."""
-        relevant = sentences
-        if companies:
-            wanted = set(companies)
-            relevant = [
-                s for s in sentences
-                if wanted & set(s.companies) or (not s.companies and (wanted & set(s.title_companies) or set(s.about) == wanted))
-            ]
-        joined = " ".join(s.text for s in relevant)
-        for group in self.lexicon.metrics_in(question):
-            if not any(mentions(joined, term) for term in group):
-                return False
-        return all(period in _periods(joined) for period in _periods(question))
+    def stream(self, question: str, documents: list[Document]) -> Iterator[str]:
+        """The answer line by line: each line goes out as soon as it is chosen."""
+        question = normalize(question)
+        asked, found = self.evidence(question, documents)
+        if not found:
+            yield self.refusals.get(asked.language, self.refusals.get("en", ""))
+            return
+        best = found[0]
+        conflict = self._conflicting(asked, found)
+        if conflict:
+            yield from self._compose_conflict(asked, conflict)
+            return
+        yield self._lead_line(asked, best, found)
+        yield "\n" + self._quote(best, asked)
+        if asked.expects in ("reason", "any"):
+            # An explanation or description may take more than one sentence: up to two more that score close.
+            shown = {best.text}
+            for extra in found[1:6]:
+                if len(shown) >= 3:
+                    break
+                if extra.text not in shown and extra.score >= 0.6 * best.score:
+                    shown.add(extra.text)
+                    yield "\n" + self._quote(extra, asked)
+
+    def answer(self, question: str, documents: list[Document]) -> str:
+        return "".join(self.stream(question, documents))
+
+    def _lead_line(self, asked: Asked, best: _Sentence, found: list[_Sentence]) -> str:
+        if asked.expects in ("reason", "any"):
+            return ("据资料" if asked.language == "zh" else "According to the sources") + f" [{best.passage}]" + (":" if asked.language == "zh" else ":")
+        items = [best.lead]
+        if asked.expects == "person":
+            # Several sentences may each name some of the people asked for ("主演有哪些").
+            for s in found[1:4]:
+                if s.score >= 0.9 * best.score and s.lead and s.lead not in items:
+                    items.append(s.lead)
+        lead = ("、" if asked.language == "zh" else ", ").join(dict.fromkeys(items))
+        if asked.language == "en" and language_of(lead) == "zh" and asked.expects == "number":
+            lead += self._english_figure(lead)
+        return f"{lead} [{best.passage}]"
 
     @staticmethod
-    def _compose(chosen: list[_Sentence], language: str, why: bool = False) -> str:
-        lines = []
-        for s in chosen:
-            text = s.text.rstrip()
-            joiner = " " if language_of(text) == "en" else ""
-            if _ENDS_WITH_COLON.search(text) and s.following:
-                text = text + joiner + joiner.join(t.rstrip() for t in s.following)  # the list the colon announces
-            elif why and s.following and _POINTS_BACK.search(s.following[0]):
-                text = text + joiner + s.following[0].rstrip()  # "这一选择..." explains the sentence before it
-            if s.previous and _POINTS_BACK.search(text) and s.previous not in {c.text for c in chosen}:
-                text = s.previous.rstrip() + joiner + text
-            end = ""
-            if text and text[-1] in "。.!?;\uff01\uff1f\uff1b":
-                text, end = text[:-1], text[-1]
-            lines.append(f"{text} [{s.passage}]{end or ('。' if language_of(text) == 'zh' else '.')}")
-        lead = "根据资料:" if language == "zh" else "According to the sources:"
-        if language == "en" and all(language_of(s.text) == "zh" for s in chosen):
-            lead = "According to the (Chinese) sources:"
-        return lead + ("\n" if len(lines) > 1 else " ") + "\n".join(lines)
+    def _english_figure(item: str) -> str:
+        """"7.42亿" also as "(742 million)", so an English reader need not convert Chinese units."""
+        match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(万亿|亿|万)(.*)", item)
+        if not match:
+            return ""
+        value = float(match.group(1)) * {"万亿": 1e12, "亿": 1e8, "万": 1e4}[match.group(2)]
+        for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
+            if value >= size:
+                return f" ({value / size:g} {word})"
+        return ""
 
-    # --- LangChain plumbing -----------------------------------------------------------------------------------
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        question, passages = self._parse(messages)
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.answer(normalize(question), passages)))])
+    def _quote(self, s: _Sentence, asked: Asked) -> str:
+        text = s.text.rstrip()
+        if s.previous and _POINTS_BACK.search(text) and len(text) < 60:
+            text = s.previous.rstrip() + ("" if language_of(text) == "zh" else " ") + text
+        if len(text) > _MAX_QUOTE:
+            text = self._trim(text, s.lead, asked)
+        end = ""
+        if text and text[-1] in "。.!?;\uff01\uff1f\uff1b":
+            text, end = text[:-1], text[-1]
+        label = self._source_label(s, asked)
+        return f"{label}{text} [{s.passage}]{end or ('。' if language_of(text) == 'zh' else '.')}"
 
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        question, passages = self._parse(messages)
-        text = self.answer(normalize(question), passages)
-        # Stream in small pieces, as an LLM would, so the page renders progressively.
-        for piece in re.findall(r".{1,4}", text, re.S):
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
-            if run_manager:
-                run_manager.on_llm_new_token(piece, chunk=chunk)
-            yield chunk
+    @staticmethod
+    def _source_label(s: _Sentence, asked: Asked) -> str:
+        if asked.language == "en" and language_of(s.text) == "zh":
+            return "Source (Chinese): "
+        return ""
+
+    @staticmethod
+    def _trim(text: str, lead: str, asked: Asked) -> str:
+        """A long sentence cut to its clauses around the asked item and the asked words."""
+        clauses = [c for c in _CLAUSE.split(text) if c]
+        keep = [i for i, c in enumerate(clauses) if (lead and lead in c) or any(a in c.lower() for a in asked.attributes)]
+        if not keep:
+            return text[:_MAX_QUOTE] + "…"
+        start, stop = min(keep), max(keep) + 1
+        while sum(len(c) for c in clauses[start:stop]) > _MAX_QUOTE and stop - start > 1:
+            if lead and lead in clauses[stop - 1] and lead not in clauses[start]:
+                start += 1
+            else:
+                stop -= 1
+        piece = "".join(clauses[start:stop]).strip(" ,，;；:：")
+        return ("…" if start > 0 else "") + piece + ("…" if stop < len(clauses) else "")
+
+    # --- conflicting figures ----------------------------------------------------------------------------------
+    def _conflicting(self, asked: Asked, found: list[_Sentence]) -> list[_Sentence]:
+        """Sentences from different sources that give different figures for the same asked thing."""
+        if asked.expects != "number":
+            return []
+        best = found[0]
+        unit = _unit_of(best.lead)
+        if not unit or best.coverage < 0.75:
+            return []  # a bare number, or a loose match: too weak to call a disagreement
+        by_source: dict[str, _Sentence] = {}
+        for s in found:
+            if s.score < 0.9 * best.score or s.coverage < 0.75 or _unit_of(s.lead) != unit:
+                continue
+            by_source.setdefault(str(s.doc.metadata.get("source", "")), s)
+        figures = {re.sub(r"[\s,]", "", s.lead) for s in by_source.values()}
+        if len(by_source) < 2 or len(figures) < 2 or len({s.text for s in by_source.values()}) < 2:
+            return []
+        return sorted(by_source.values(), key=lambda s: s.date, reverse=True)
+
+    def _compose_conflict(self, asked: Asked, sentences: list[_Sentence]) -> Iterator[str]:
+        if asked.language == "zh":
+            yield "各来源的数字不一致(按日期由新到旧):"
+        else:
+            yield "The sources disagree on this figure (newest first):"
+        for s in sentences:
+            title = str(s.doc.metadata.get("title", "")) or str(s.doc.metadata.get("source", ""))
+            date = s.date or ("日期不详" if asked.language == "zh" else "undated")
+            yield f"\n- {s.lead} [{s.passage}] ({title}, {date}): " + self._quote(s, asked)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from langchain_core.language_models import BaseChatModel
 
 from assistant.embeddings import Embedder
-from assistant.extractive import ExtractiveChatModel
+from assistant.extractive import ExtractiveAnswerer
 from assistant.prompts import Prompts
 from assistant.settings import Settings
 from assistant.text import Lexicon
@@ -15,10 +15,8 @@ class LLMUnavailable(RuntimeError):
     """The configured model could not answer; the message names the setting to check."""
 
 
-def extractive_model(lexicon: Lexicon, prompts: Prompts, embedder: Embedder | None) -> ExtractiveChatModel:
-    return ExtractiveChatModel(
-        lexicon=lexicon, refusals={"zh": prompts.refusal("zh"), "en": prompts.refusal("en")}, embedder=embedder
-    )
+def extractive_answerer(lexicon: Lexicon, prompts: Prompts, embedder: Embedder | None) -> ExtractiveAnswerer:
+    return ExtractiveAnswerer(lexicon, refusals={"zh": prompts.refusal("zh"), "en": prompts.refusal("en")}, embedder=embedder)
 
 
 def configured_model(settings: Settings) -> BaseChatModel | None:

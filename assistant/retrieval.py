@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from langchain_core.documents import Document
+
 from assistant.embeddings import Embedder
 from assistant.index import Index
 from assistant.lexical import LexicalIndex, searchable_text
@@ -107,6 +109,11 @@ class Passage:
     def source(self) -> str:
         return str(self.meta.get("source", ""))
 
+    def to_document(self) -> Document:
+        """The passage as a LangChain Document; its retrieval scores travel in the metadata."""
+        scores = {"id": self.id, "score": self.score, "dense": self.dense, "bm25": self.bm25}
+        return Document(page_content=self.text, metadata={**self.meta, **{k: v for k, v in scores.items() if v is not None}})
+
 
 @dataclass
 class Retrieval:
@@ -124,6 +131,24 @@ def rrf(rankings: dict[str, list[str]], weights: dict[str, float], k: int) -> di
         for rank, id_ in enumerate(ids, start=1):
             scores[id_] = scores.get(id_, 0.0) + weight / (k + rank)
     return scores
+
+
+def _keep_each_best(ordered: list[Passage], rankings: dict[str, list[str]], k: int, each: int = 2) -> list[Passage]:
+    """Fusion can push out a passage that one retriever alone ranks near the top: for a question in English over
+    Chinese passages the dense side is weak and BM25 (with the lexicon's synonyms) finds the passage. Each
+    retriever's first `each` passages are kept within the top k."""
+    top = ordered[:k]
+    wanted = [id_ for ids in rankings.values() for id_ in ids[:each]]
+    by_id = {p.id: p for p in ordered}
+    for id_ in wanted:
+        if id_ in by_id and by_id[id_] not in top and len(rankings) > 1:
+            keep = {w for w in wanted}
+            for i in range(len(top) - 1, -1, -1):
+                if top[i].id not in keep:
+                    top[i] = by_id[id_]
+                    break
+    top.sort(key=lambda p: -p.score)
+    return top + [p for p in ordered if p not in top]
 
 
 class Retriever:
@@ -182,6 +207,7 @@ class Retriever:
         for id_, score in fused.items():
             found[id_].score = score
         ordered = sorted(found.values(), key=lambda p: -p.score)
+        ordered = _keep_each_best(ordered, rankings, k)
         if self._reranker is not None and ordered:
             pool = ordered[: max(k * 3, 20)]
             scores = self._reranker.predict([(query, searchable_text(p.text, p.meta)) for p in pool])

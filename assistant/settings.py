@@ -50,7 +50,10 @@ class Settings(BaseSettings):
     bm25_weight: float = 1.5
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
     reranker_model: str | None = None
+    # Below this best cosine similarity nothing retrieved is on topic: the question is refused at once. A question
+    # in one language over passages in the other scores lower, so that pair has its own floor (measured).
     min_relevance: float = 0.80
+    min_relevance_cross_language: float = 0.70
     max_question_chars: int = 2000
 
     # Chat model: "extractive" (offline default), "openai" (any OpenAI-compatible endpoint) or "ollama".

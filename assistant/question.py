@@ -1,0 +1,191 @@
+"""What a question asks for: its entities, its attribute, its period and the kind of item an answer must contain.
+
+The offline answerer decides between answering and refusing from this and the passages alone. Nothing here depends
+on a company or metric being listed in `corpus/lexicon.yaml`: names are found the general way (jieba part-of-speech
+tags, Latin names, tickers, titles in 《》 or quotes); the lexicon only adds aliases.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from assistant.text import Lexicon, language_of, normalize, words
+
+# The kind of item an answer must hold, judged from the question's own words. Order matters: the first match wins,
+# so "多长时间" (a duration: a number) is read before "时间" (a date).
+_EXPECTS: list[tuple[str, re.Pattern[str]]] = [
+    ("reason", re.compile(r"为什么|为何|什么原因|原因是|何以|\bwhy\b|what (explains|drives|caused)|reason", re.I)),
+    (
+        "number",
+        re.compile(
+            r"多少|多长|多久|多大|多高|多远|多重|几[个次家款名位年天人所支只倍成]|几何|占比|比例|比率|比重|增长率|增速|涨幅|跌幅|"
+            r"(数|量|率|额|值|价|级|规模|票房|收入|营收|利润|产量|销量|人次|总数|总额|GDP)\s*[是为有]?[??]?\s*$|"
+            r"how (much|many|fast|large|big|long|high)|what (percent|percentage|share|proportion|multiple|ratio|rate)|"
+            r"\b(number|amount|total|size|value|count) of\b|"
+            r"^(what|which)\b.*\b(revenue|sales|income|profit|earnings|eps|price|valuation|ratio|growth|dividend|margin|"
+            r"expenditure|spending|capex|cost|rate|worth|assets|liabilities|equity|cash flow|market cap|share of)\b",
+            re.I,
+        ),
+    ),
+    (
+        "date",
+        re.compile(
+            r"何时|什么时候|哪一?天|哪一?年|几月|几号|哪个月|时间|日期|时候|\bwhen\b|what (date|day|year|month|time)|which (year|month|day)",
+            re.I,
+        ),
+    ),
+    ("place", re.compile(r"哪里|哪儿|在哪|何地|何处|地点|举办地|哪个(城市|国家|省|地区)|哪座|\bwhere\b|which (city|country|place)", re.I)),
+    (
+        "person",
+        re.compile(
+            r"谁|哪位|主演|导演|演员|扮演|得主|作者|创始人|创办人|总理|总统|首相|市长|主席|董事长|主持人|火炬手|编剧|选手|球员|运动员|歌手|"
+            r"\bwho\b|\bwhom\b|founder|\bceo\b|director|chairman|actor|actress",
+            re.I,
+        ),
+    ),
+    (
+        "entity",
+        re.compile(
+            r"的[\u4e00-\u9fff]{1,6}是什么[??]?$|哪[个家部支款只所种些队国]?|冠军|亚军|季军|金牌|最佳|吉祥物|叫什么|名字|名称|全称|"
+            r"\bwhich\b|\bwhat is (it|the \w+) called\b|\bcalled\b|\bname of\b|\bwhat\b.*\bnamed?\b",
+            re.I,
+        ),
+    ),
+]
+# Words that only shape a question; they say nothing about what the answer is about.
+_QUESTION_WORDS = frozenset(
+    """是 什么 多少 哪 哪个 哪些 哪家 哪里 哪儿 谁 何时 什么时候 时间 如何 怎么 怎样 为什么 为何 几 是否 有 有没有 呢 吗 请问 的 了 在
+    举行 举办 是多少 分别 分别是 当时 多长 多久 多大 情况 具体 目前 现在 请 介绍 一下 主要 哪一年 哪年 几月 几号 日期 都 有哪些 有谁
+    what which who whom when where why how much many is are was were did does do the a an of in on for to at by
+    with about tell me please value amount number figure have has had its their s
+    数量 大约 约 大概 左右 比较 说 认为 做出 全年 目前 倍 通过 可以 能 哪项 哪种 哪款 哪家 哪部 哪支 方式 目前""".split()
+)
+_TITLE = re.compile(r"《([^》]{1,40})》|“([^”]{1,30})”|\"([^\"]{1,30})\"")
+_LATIN_NAME = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9&.\-]*(?:[ \-][A-Z0-9][A-Za-z0-9&.\-]*)*|[A-Za-z]+\d[A-Za-z0-9\-]*)")
+_TICKER = re.compile(r"\b\d{4,5}\.HK\b|\b[A-Z]{2,5}\b(?=\s*\))", re.I)
+# A number with what it counts: "1500米", "45.8%", "12人", "3.71万人" (years are periods, handled apart).
+NUMBER_WITH_UNIT = re.compile(
+    r"(?<![A-Za-z\d.\-])(\d+(?:[.,]\d+)*|[零一二两三四五六七八九十百千万亿]+(?=[个人名次年天倍家款项支队座架辆台元%]))"
+    r"\s*(%|‰|亿|万|千|百|个|人次|人|名|次|倍|家|款|项|支|队|座|架|辆|台|吨|斤|公里|千米|米|元|美元|港元|港币|亿元|万元|"
+    r"nm|token/s|km|mph|million|billion|trillion|thousand|percent)?",
+    re.I,
+)
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+_QUARTER = re.compile(
+    r"(?:(?<![同每单])第?([一二三四1-4])季度|\bQ([1-4])\b|\b(first|second|third|fourth) quarter|([上下])半年|\bH([12])\b)", re.I
+)
+_QUARTER_NUMBER = {"一": "1", "二": "2", "三": "3", "四": "4", "first": "1", "second": "2", "third": "3", "fourth": "4"}
+# Part-of-speech tags of proper names: person, place, organisation, other proper noun, Latin word.
+PROPER_TAGS = ("nr", "nrt", "nrfg", "ns", "nt", "nz")
+
+
+@dataclass
+class Asked:
+    """The parts of a question an answer has to match."""
+
+    text: str
+    language: str
+    expects: str  # reason | number | date | place | person | entity | any
+    entities: list[str] = field(default_factory=list)  # names as written in the question
+    companies: list[str] = field(default_factory=list)  # canonical lexicon names (aliases help matching)
+    attributes: list[str] = field(default_factory=list)  # content words that are neither names nor question words
+    periods: set[str] = field(default_factory=set)  # years ("2025") and parts of years ("Q3", "H1")
+    numbers: list[str] = field(default_factory=list)  # figures the question itself states ("1500米")
+
+
+def periods_in(text: str) -> set[str]:
+    """Years and quarters/halves a text names, in one spelling whatever the language."""
+    text = normalize(text)
+    found = set(_YEAR.findall(text))
+    for match in _QUARTER.finditer(text):
+        if match.group(4):
+            found.add("H1" if match.group(4) == "上" else "H2")
+        elif match.group(5):
+            found.add("H" + match.group(5))
+        else:
+            number = match.group(1) or match.group(2) or (match.group(3) or "").lower()
+            found.add("Q" + _QUARTER_NUMBER.get(number, number))
+    return found
+
+
+@lru_cache(maxsize=1)
+def _posseg():  # noqa: ANN202 - jieba has no types
+    import jieba.posseg
+
+    return jieba.posseg
+
+
+def proper_names(text: str, kinds: tuple[str, ...] = PROPER_TAGS) -> list[str]:
+    """Names found without any list: jieba's proper-noun tags (only `kinds`: person tags for a "who" question),
+    Latin names, tickers and titles in 《》 or quotes."""
+    text = normalize(text)
+    names: list[str] = []
+    if "nz" in kinds:
+        names += [g for m in _TITLE.finditer(text) for g in m.groups() if g]
+    names += [w.word for w in _posseg().cut(text) if w.flag in kinds and len(w.word) >= 2]
+    # A person's name joined by a middle dot ("安东尼·阿尔巴内斯") is cut into pieces: keep it whole.
+    names += re.findall(r"[\u4e00-\u9fff]{1,6}[·•・][\u4e00-\u9fff]{1,8}", text) if "nr" in kinds else []
+    for match in _LATIN_NAME.finditer(text):
+        # "Which Xiaomi" is a question word before a name: keep the name only.
+        parts = [p for p in match.group(1).split(" ") if p.lower() not in _QUESTION_WORDS]
+        name = " ".join(parts)
+        if len(name) >= 2:
+            names.append(name)
+    names += _TICKER.findall(text)
+    unique: dict[str, str] = {}
+    for name in (n.strip() for n in names):
+        if name:
+            unique.setdefault(name.lower(), name)
+    return list(unique.values())
+
+
+PERSON_TAGS = ("nr", "nrt", "nrfg")
+PLACE_TAGS = ("ns",)
+
+
+# Interrogatives say outright what kind of item is wanted; they win over the hints that attribute nouns give
+# ("哪家机构测算的增速" asks for an organisation, though "增速" alone would suggest a number).
+_INTERROGATIVES: list[tuple[str, re.Pattern[str]]] = [
+    ("reason", re.compile(r"为什么|为何|什么原因|何以|\bwhy\b", re.I)),
+    ("person", re.compile(r"谁|哪位|\bwho\b|\bwhom\b", re.I)),
+    ("date", re.compile(r"何时|什么时候|哪一?天|哪一?年|几月|几号|哪个月|\bwhen\b|what (date|day|year|month)|which (year|month|day)", re.I)),
+    ("place", re.compile(r"哪里|哪儿|在哪|何地|何处|哪个(城市|国家|省|地区)|哪座|\bwhere\b|which (city|country|place)", re.I)),
+    ("number", re.compile(r"多少|多长|多久|多大|多高|多远|多重|几[个次家款名位年天人所支只倍成纳]|\bhow (much|many|fast|large|big|long|high)\b", re.I)),
+    ("entity", re.compile(r"哪[个家部支款只所种些队国项]|\bwhich\b", re.I)),
+]
+
+
+_INTERROGATIVE_WORDS = re.compile(r"多少|多大|多长|多久|多高|几|哪一?[个家些位款部支项种里儿年天]?|什么|是否|怎样|如何|为什么|为何|谁")
+
+
+def expected_kind(question: str) -> str:
+    for kind, pattern in _INTERROGATIVES + _EXPECTS:
+        if pattern.search(question):
+            return kind
+    return "any"
+
+
+def analyse(question: str, lexicon: Lexicon) -> Asked:
+    question = normalize(question).strip()
+    companies = lexicon.companies_in(question)
+    entities = [n for n in proper_names(question) if n.lower() not in _QUESTION_WORDS and not _YEAR.fullmatch(n)]
+    for company in companies:  # a lexicon name the tagger missed still names the subject
+        if not any(company.lower() in e.lower() or e.lower() in company.lower() for e in entities):
+            entities.append(next((a for a in lexicon.aliases_of(company) if a.lower() in question.lower()), company))
+    entity_words = {w for e in entities for w in words(e, lexicon)} | {e.lower() for e in entities}
+    numbers = [m.group(0).strip() for m in NUMBER_WITH_UNIT.finditer(question) if not _YEAR.fullmatch(m.group(1)) and m.group(2)]
+    # The measure word after "多少/几/哪个" ("多少人", "哪个组") names the answer's unit, not what it is about.
+    measures = set(re.findall(r"(?:多少|几|哪个|哪一|哪)([\u4e00-\u9fff])", question))
+    # Interrogatives are cut out first, or they glue to the words around them ("多少倍", "多大规模").
+    bare = _INTERROGATIVE_WORDS.sub(" ", question)
+    entity_text = " ".join([*entities, *(a for c in companies for a in lexicon.aliases_of(c))]).lower()
+    attributes = [
+        w for w in dict.fromkeys(words(bare, lexicon)) if w not in measures and w not in entity_text
+        if w not in entity_words and w not in _QUESTION_WORDS and not re.fullmatch(r"[\d.,%年月日季度q]+|[a-z]", w)
+    ]
+    return Asked(
+        text=question, language=language_of(question), expects=expected_kind(question), entities=entities,
+        companies=companies, attributes=attributes, periods=periods_in(question), numbers=numbers,
+    )
