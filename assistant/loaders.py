@@ -26,7 +26,7 @@ _MAX_UNZIP_RATIO = 10
 # Private-use glyphs (icon fonts on web pages), controls other than line breaks and tabs, and the replacement
 # character carry no text: they are dropped before indexing, and a file that is mostly them is refused.
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]")
-_MULTI_COLUMN = re.compile(r"\S {4,}\S")  # a wide gap inside a prose line: two text columns side by side
+_COLUMN_GAP = re.compile(r" {4,}")  # a wide gap inside a line of layout text
 
 
 class LoadError(Exception):
@@ -214,11 +214,23 @@ def _read_page(page) -> tuple[str, list[Table]]:
         return strip_unprintable(page.extract_text() or ""), []
     tables = [t for t in find_tables(layout) if t.rows]
     taken = set().union(*(t.lines for t in tables)) if tables else set()
-    kept = [re.sub(r"\s{2,}", " ", line).strip() for i, line in enumerate(layout.splitlines()) if i not in taken]
-    text_lines = [line for i, line in enumerate(layout.splitlines()) if i not in taken and line.strip()]
-    if len(text_lines) >= 5 and sum(1 for line in text_lines if _MULTI_COLUMN.search(line.strip())) > len(text_lines) / 4:
+    rest = [line for i, line in enumerate(layout.splitlines()) if i not in taken]
+    text_lines = [line for line in rest if line.strip()]
+    if len(text_lines) >= 5 and sum(1 for line in text_lines if _two_columns(line)) > len(text_lines) / 3:
         return strip_unprintable(page.extract_text() or ""), tables
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip(), tables
+    prose = "\n".join(re.sub(r"\s{2,}", " ", line).strip() for line in rest)
+    return re.sub(r"\n{3,}", "\n\n", prose).strip(), tables
+
+
+def _two_columns(line: str) -> bool:
+    """A layout line holding two runs of prose side by side (a page set in two columns)."""
+    parts = [p for p in _COLUMN_GAP.split(line.strip()) if p]
+    return len(parts) == 2 and all(_prose_run(p) for p in parts)
+
+
+def _prose_run(text: str) -> bool:
+    chinese = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    return chinese >= 12 or (len(text) >= 30 and len(text.split()) >= 4)
 
 
 def _check_zip(raw: bytes, source: str, limit_bytes: int) -> None:
