@@ -93,6 +93,18 @@ def _is_figure(text: str) -> bool:
 
 
 @dataclass
+class _Zone:
+    """Where a table's figures stand on the line: from the first figure's start to the last figure's end."""
+
+    start: int
+    end: int
+
+    def over(self, seg: Segment) -> bool:
+        # A word right of every figure is a second label or a caption in the other language, not a column header.
+        return seg.end > self.start and seg.start <= self.end
+
+
+@dataclass
 class _Line:
     number: int
     text: str
@@ -115,11 +127,16 @@ class _Line:
 
 def _parse_line(number: int, text: str) -> _Line:
     segs = segments(text)
-    split = len(segs)
-    while split > 0 and _is_figure(segs[split - 1].text):
+    figure = [_is_figure(s.text) for s in segs]
+    end = len(segs)
+    tail: list[Segment] = []
+    if end >= 3 and not figure[-1] and figure[-2] and figure[-3]:
+        tail, end = segs[-1:], end - 1  # bilingual reports print the second label right of the figures
+    split = end
+    while split > 0 and figure[split - 1]:
         split -= 1
-    label, cells = segs[:split], segs[split:]
-    if label and any(_is_figure(s.text) for s in label):
+    label, cells = segs[:split] + tail, segs[split:end]
+    if any(figure[:split]):
         cells = []  # figures in the middle of text: prose or a header, not a row
     # A row needs at least one real figure; a lone dash is no row.
     if not any(_FIGURE.match(c.text) for c in cells):
@@ -146,7 +163,7 @@ def find_tables(page_text: str) -> list[Table]:
 def _row_block(lines: list[_Line], first: int) -> tuple[list[_Line], int]:
     """Consecutive rows from `first`, through blank lines and short group labels ("Current assets"), until prose."""
     block = [lines[first]]
-    zone = min(c.start for c in lines[first].cells)
+    left = min(c.start for c in lines[first].cells)
     i = first + 1
     gap = 0
     while i < len(lines):
@@ -155,10 +172,10 @@ def _row_block(lines: list[_Line], first: int) -> tuple[list[_Line], int]:
             gap += 1
             if gap > 2:
                 break
-        elif line.is_row and min(c.start for c in line.cells) >= zone * 0.6:
+        elif line.is_row and min(c.start for c in line.cells) >= left * 0.6:
             block.append(line)
             gap = 0
-        elif _is_group_label(line, zone):
+        elif _is_group_label(line, left):
             block.append(line)
             gap = 0
         else:
@@ -169,17 +186,17 @@ def _row_block(lines: list[_Line], first: int) -> tuple[list[_Line], int]:
     return block, i
 
 
-def _is_group_label(line: _Line, zone: int) -> bool:
+def _is_group_label(line: _Line, left: int) -> bool:
     """A short text line left of the figures inside a table: a group label or the first half of a wrapped label."""
     text = line.text.strip()
-    return not line.cells and len(line.segs) == 1 and line.segs[0].end < zone and len(text) <= 90 and not text.endswith(".")
+    return not line.cells and len(line.segs) == 1 and line.segs[0].end < left and len(text) <= 90 and not text.endswith(".")
 
 
 def _build(lines: list[_Line], block: list[_Line]) -> Table | None:
     rows = [line for line in block if line.is_row]
     if len(rows) < 2:
         return None
-    zone = min(c.start for line in rows for c in line.cells)
+    zone = _Zone(min(c.start for line in rows for c in line.cells), max(c.end for line in rows for c in line.cells))
     ncols = statistics.mode(len(line.cells) for line in rows)
     if ncols < 2 and max(len(line.cells) for line in rows) < 2:
         return None
@@ -202,7 +219,7 @@ def _build(lines: list[_Line], block: list[_Line]) -> Table | None:
     return table
 
 
-def _header_lines(lines: list[_Line], first_row: int, zone: int) -> tuple[list[_Line], int]:
+def _header_lines(lines: list[_Line], first_row: int, zone: _Zone) -> tuple[list[_Line], int]:
     """Lines just above the first row with words over the figure columns (top to bottom), and the line number
     where the search stopped (the caption is looked for from there up)."""
     found: list[_Line] = []
@@ -214,10 +231,10 @@ def _header_lines(lines: list[_Line], first_row: int, zone: int) -> tuple[list[_
             blanks += 1
             if blanks > 2:
                 break
-        elif line.is_period_header or (not line.is_row and any(s.end > zone for s in line.segs) and _fits_header(line, zone)):
+        elif line.is_period_header or (not line.is_row and any(zone.over(s) for s in line.segs) and _fits_header(line, zone)):
             found.insert(0, line)
             blanks = 0
-        elif not found and skipped < 3 and _is_group_label(line, zone):
+        elif not found and skipped < 3 and _is_group_label(line, zone.start):
             skipped += 1  # group labels between the header and the first row ("Assets", "Current assets")
         else:
             break
@@ -225,17 +242,17 @@ def _header_lines(lines: list[_Line], first_row: int, zone: int) -> tuple[list[_
     return (found, i) if found else ([], first_row - 1)
 
 
-def _fits_header(line: _Line, zone: int) -> bool:
+def _fits_header(line: _Line, zone: _Zone) -> bool:
     """Header words stand over the figures; a prose line runs across the page in one piece."""
-    right = [s for s in line.segs if s.end > zone]
-    return all(s.start >= zone * 0.6 for s in right) and all(len(s.text) <= 40 for s in right)
+    right = [s for s in line.segs if zone.over(s)]
+    return all(s.start >= zone.start * 0.6 for s in right) and all(len(s.text) <= 40 for s in right)
 
 
-def _anchors(header_lines: list[_Line], rows: list[_Line], ncols: int, zone: int) -> list[Segment]:
+def _anchors(header_lines: list[_Line], rows: list[_Line], ncols: int, zone: _Zone) -> list[Segment]:
     """One segment per column: the lowest header line's words when they match the rows' figures in number,
     else the figures' own positions in the first row that has them all."""
     for line in reversed(header_lines):
-        right = [s for s in line.segs if s.end > zone]
+        right = [s for s in line.segs if zone.over(s)]
         if len(right) == ncols:
             return right
     full = next(line for line in rows if len(line.cells) == ncols)
@@ -261,7 +278,7 @@ def _right_edge_gap(cell: Segment, anchor: Segment) -> float:
     return min(abs(cell.end - anchor.end), abs(cell.center - anchor.center))
 
 
-def _column_keys(header_lines: list[_Line], anchors: list[Segment], zone: int, prefix: str) -> list[str]:
+def _column_keys(header_lines: list[_Line], anchors: list[Segment], zone: _Zone, prefix: str) -> list[str]:
     """Each column's header: the words above it from every header line, top to bottom, then its own header."""
     if not header_lines:
         return [f"column {k + 1}" for k in range(len(anchors))]
@@ -269,7 +286,7 @@ def _column_keys(header_lines: list[_Line], anchors: list[Segment], zone: int, p
     pitch = statistics.median(b - a for a, b in zip(centers, centers[1:])) if len(centers) > 1 else 10.0
     parts: list[list[str]] = [[] for _ in anchors]
     for line in header_lines:
-        right = [s for s in line.segs if s.end > zone]
+        right = [s for s in line.segs if zone.over(s)]
         if right and [s.text for s in right] == [a.text for a in anchors] and right[0].start == anchors[0].start:
             for k, seg in enumerate(right):
                 parts[k].append(seg.text)
@@ -333,10 +350,10 @@ def _key(words: list[str]) -> str:
     return " ".join(words)[-_MAX_KEY:].strip()
 
 
-def _caption(lines: list[_Line], above: int, header_lines: list[_Line], zone: int) -> tuple[str, str, str, str]:
+def _caption(lines: list[_Line], above: int, header_lines: list[_Line], zone: _Zone) -> tuple[str, str, str, str]:
     """(title line, unit, label column header, period phrase) from the header's label side and the short lines
     above the table."""
-    label_side = [" ".join(s.text for s in line.segs if s.end <= zone) for line in header_lines]
+    label_side = [" ".join(s.text for s in line.segs if s.end <= zone.start) for line in header_lines]
     label_side = [t for t in label_side if t]
     caption: list[str] = []
     i, blanks = above, 0
@@ -354,13 +371,24 @@ def _caption(lines: list[_Line], above: int, header_lines: list[_Line], zone: in
     unit_note = next((t for t in reversed(candidates) if _UNIT.search(t)), "")
     unit = _UNIT.search(unit_note).group(0).strip(" ()") if unit_note else ""
     period_prefix = next((t for t in reversed(caption) if _PERIOD_PHRASE.search(t) and len(t) <= 60), "")
-    titles = [t for t in caption if t not in (unit_note, period_prefix) and not t.lower().startswith("table of contents")]
+    titles = [t for t in caption if t not in (unit_note, period_prefix) and _heading_like(t)]
+    if not titles:  # the caption is prose: the nearest heading above the table names it
+        headings = [line.segs[0].text for line in lines[: max(i, 0)] if len(line.segs) == 1 and not line.is_row]
+        titles = [t for t in headings if _heading_like(t)]
     title = _unsplit(titles[-1].rstrip(":：")) if titles else "Table"
     note = unit_note.strip()
     if note and note not in title:
         title = f"{title} {note if note.startswith('(') else f'({note})'}"
     label_header = next((t for t in reversed(label_side) if t != unit_note and not _PERIOD_PHRASE.search(t)), "")
     return title, unit, _key([label_header]) if label_header else LABEL_HEADER, period_prefix
+
+
+def _heading_like(text: str) -> bool:
+    """A caption or heading, not the end of a paragraph or a page header."""
+    short = len(text) <= 50 and len(text.split()) <= 8  # "Item 6. Selected Financial Data." is still a heading
+    ends_sentence = text.endswith((",", ";", "。", "，", "；")) or (text.endswith(".") and not short)
+    return (0 < len(text) <= 100 and not ends_sentence and not text[:1].islower()
+            and not _FIGURE.match(text) and text.lower() != "table of contents")
 
 
 def _unsplit(title: str) -> str:

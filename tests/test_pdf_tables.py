@@ -176,3 +176,23 @@ def test_prose_with_figures_is_not_a_table() -> None:
     text = "In 2024 revenue rose to 512,300 from 488,100 a year earlier, and net income to 61,200.\n" * 3
 
     assert find_tables(text) == []
+
+
+# Hong Kong bilingual statements often print the English label left of the figures and the Chinese one right of them.
+TWO_LABELS = """
+Consolidated Statement of Profit or Loss                                   综合损益表
+For the year ended 31 December                                             截至12月31日止年度
+(RMB'000)                                       2024          2023
+Revenue                                    1,204,118       981,550         收入
+Cost of sales                               (702,311)     (590,402)        销售成本
+Profit for the year                          151,020       120,774         年度利润
+"""
+
+
+def test_label_printed_right_of_the_figures_joins_the_row_label() -> None:
+    [table] = find_tables(TWO_LABELS)
+
+    rows = [parse_row(line) for line in table.row_lines()]
+    assert [row[LABEL_HEADER] for row in rows] == ["Revenue 收入", "Cost of sales 销售成本", "Profit for the year 年度利润"]
+    assert _cell(rows[0], "2024") == "1,204,118" and _cell(rows[1], "2023") == "(590,402)"
+    assert table.unit == "RMB'000"
