@@ -104,6 +104,24 @@ def pack(text: str, size: int, overlap: int) -> list[str]:
     return [c for c in chunks if c]
 
 
+def pack_table(text: str, size: int) -> list[str]:
+    """A table's text (title line, then one row per line) in chunks of whole rows within `size` tokens, each
+    repeating the title line so it answers on its own; a row longer than the limit stays whole in its own chunk."""
+    title, *rows = text.strip().splitlines()
+    budget = size - count_tokens(title)
+    chunks: list[list[str]] = []
+    total = 0
+    for row in rows:
+        tokens = count_tokens(row) + 1
+        if chunks and chunks[-1] and total + tokens <= budget:
+            chunks[-1].append(row)
+            total += tokens
+        else:
+            chunks.append([row])
+            total = tokens
+    return ["\n".join([title, *group]) for group in chunks] or [title]
+
+
 def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -111,21 +129,25 @@ def content_hash(text: str) -> str:
 def chunk_documents(docs: list[Document], size: int, overlap: int) -> list[Document]:
     """Chunks with source, title, date, section, page or row, language, content hash and a stable id.
 
-    Dataset rows are already one chunk each and are never split: a row keeps its column names together.
+    Dataset rows are already one chunk each and are never split: a row keeps its column names together. A PDF
+    table is cut only between rows, each piece repeating the table's title line.
     The id depends on the source, the document's hash and the position, so a changed document gets new ids
     and its old chunks can be removed once the new ones are safely written.
     """
     chunks: list[Document] = []
     for doc in docs:
         meta = doc.metadata
-        if meta.get("type") == "dataset":
+        if meta.get("type") == "dataset" or meta.get("format") == "table":
             pieces = [("", doc.page_content.strip())]
         elif meta.get("format") == "markdown":
             pieces = [(section, body) for section, body in sections(doc.page_content)]
         else:
             pieces = [("", doc.page_content)]
         for section, body in pieces:
-            texts = [body] if meta.get("type") == "dataset" else pack(body, size, overlap)
+            if meta.get("format") == "table":
+                texts = pack_table(body, size)
+            else:
+                texts = [body] if meta.get("type") == "dataset" else pack(body, size, overlap)
             for text in texts:
                 chunks.append(Document(page_content=text, metadata={**meta, "section": section or meta.get("section", "")}))
 

@@ -106,7 +106,10 @@ class Ingestor:
             raise LoadError(source, f"cannot be read ({exc.strerror})") from exc
         return source, raw, kind
 
-    def prepare(self, target: str | Path, report: IngestReport, display_name: str | None = None) -> _Prepared | None:
+    def prepare(
+        self, target: str | Path, report: IngestReport, display_name: str | None = None,
+        on_page: Callable[[int, int], None] | None = None,
+    ) -> _Prepared | None:
         """Everything short of writing: a failure here touches nothing in the index."""
         source, raw, kind = self._read(target)
         if display_name:
@@ -122,7 +125,7 @@ class Ingestor:
         twin = self.index.source_with_hash(doc_hash) or self._pending.get(doc_hash)
         if twin and twin != source:
             raise LoadError(source, f"is a duplicate: the same content is already indexed as {twin}")
-        docs = load_bytes(raw, source, kind, self.limit_bytes)
+        docs = load_bytes(raw, source, kind, self.limit_bytes, on_page=on_page)
         for doc in docs:
             doc.metadata["doc_hash"] = doc_hash
         chunks = chunk_documents(docs, self.settings.chunk_tokens, self.settings.chunk_overlap)
@@ -193,7 +196,10 @@ class Ingestor:
             for done, target in enumerate(targets, start=1):
                 label = names.get(str(target)) if names else None
                 try:
-                    prepared = self.prepare(target, report, label)
+                    name = label or Path(str(target)).name
+                    prepared = self.prepare(
+                        target, report, label, on_page=lambda i, n, name=name: bar.set_postfix_str(f"{name}: page {i}/{n}")
+                    )
                 except LoadError as exc:
                     report.failed.append((exc.source, exc.reason))
                     prepared = None

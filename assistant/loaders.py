@@ -7,11 +7,14 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 from langchain_core.documents import Document
 
+from assistant.pdf_tables import Table, find_tables
+from assistant.rows import row_text
 from assistant.text import date_int, normalize
 
 TEXT_TYPES = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown"}
@@ -20,6 +23,10 @@ OTHER_TYPES = {".pdf": "pdf", ".docx": "docx", ".csv": "csv", ".xlsx": "xlsx"}
 SUPPORTED = {**TEXT_TYPES, **HTML_TYPES, **OTHER_TYPES}
 # An Office file may not unpack to more than this multiple of the size limit (zip bombs).
 _MAX_UNZIP_RATIO = 10
+# Private-use glyphs (icon fonts on web pages), controls other than line breaks and tabs, and the replacement
+# character carry no text: they are dropped before indexing, and a file that is mostly them is refused.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]")
+_COLUMN_GAP = re.compile(r" {4,}")  # a wide gap inside a line of layout text
 
 
 class LoadError(Exception):
@@ -52,18 +59,16 @@ def decode_text(raw: bytes, source: str) -> str:
         if best is None:
             raise LoadError(source, "cannot detect the text encoding; save it as UTF-8 and try again")
         text = str(best)
-    if _junk_share(text) > 0.05:
-        raise LoadError(source, "looks like binary junk rather than text; check that it is the right file")
-    return text
+    cleaned = strip_unprintable(text)
+    if len(cleaned.strip()) < 0.5 * len(text.strip()):
+        raise LoadError(source, "looks like binary junk rather than text (mostly control or private-use characters); "
+                                "check that it is the right file")
+    return cleaned
 
 
-def _junk_share(text: str) -> float:
-    """Share of control or private-use characters: a mis-decoded binary file is full of them."""
-    if not text:
-        return 0.0
-    sample = text[:20000]
-    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\n\r\t\f") or 0xE000 <= ord(ch) <= 0xF8FF or ch == "\ufffd")
-    return bad / len(sample)
+def strip_unprintable(text: str) -> str:
+    """The text without private-use, control and replacement characters (line breaks, tabs and form feeds stay)."""
+    return _UNPRINTABLE.sub("", text)
 
 
 def _front_matter(text: str) -> tuple[dict, str]:
@@ -159,33 +164,73 @@ def load_html(raw: bytes, source: str) -> list[Document]:
     return [Document(page_content=body, metadata={**_base_meta(source, title, "document"), "format": "markdown"})]
 
 
-def load_pdf(raw: bytes, source: str) -> list[Document]:
+def load_pdf(raw: bytes, source: str, on_page: Callable[[int, int], None] | None = None) -> list[Document]:
+    """One document per page of prose (page kept) and one per statement table found on it (title line, then one
+    row per line in the shared row form, with `table` and `unit` in the metadata; see assistant/pdf_tables.py)."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     if not raw.lstrip().startswith(b"%PDF"):
         raise LoadError(source, "is not a PDF file (no %PDF header); check the file or its extension")
+    pages: list[tuple[str, list[Table]]] = []
     try:
         reader = PdfReader(io.BytesIO(raw))
         if reader.is_encrypted and not reader.decrypt(""):
             raise LoadError(source, "is an encrypted PDF; remove the password and add it again")
         title = str((reader.metadata or {}).get("/Title") or "")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        total = len(reader.pages)
+        for number, page in enumerate(reader.pages, start=1):
+            pages.append(_read_page(page))
+            if on_page:
+                on_page(number, total)
     except LoadError:
         raise
     except (PdfReadError, Exception) as exc:  # pypdf raises many kinds of errors for damaged files
         raise LoadError(source, f"is a corrupt or unreadable PDF ({type(exc).__name__}); re-export it and try again") from exc
-    docs = [
-        Document(page_content=text, metadata={**_base_meta(source, title, "document"), "page": number})
-        for number, text in enumerate(pages, start=1)
-        if text.strip()
-    ]
+    docs: list[Document] = []
+    for number, (prose, tables) in enumerate(pages, start=1):
+        meta = {**_base_meta(source, title, "document"), "page": number}
+        if prose.strip():
+            docs.append(Document(page_content=prose, metadata=meta))
+        for table in tables:
+            lines = table.row_lines()
+            table_meta = {**meta, "table": table.title, "unit": table.unit, "format": "table"}
+            docs.append(Document(page_content="\n".join([table.title, *lines]), metadata=table_meta))
     if not docs:
         raise LoadError(source, "has no extractable text (a scanned PDF?); run OCR on it first")
     if not title:
+        first = _first_heading(docs[0].page_content) or _stem(source)
         for doc in docs:
-            doc.metadata["title"] = _first_heading(docs[0].page_content) or _stem(source)
+            doc.metadata["title"] = first
     return docs
+
+
+def _read_page(page) -> tuple[str, list[Table]]:
+    """The page's prose and its tables. Layout mode keeps a table row on one line; prose comes from the same text
+    without the table lines, unless the page is set in columns, where the plain reading order is the right one."""
+    try:
+        layout = strip_unprintable(page.extract_text(extraction_mode="layout") or "")
+    except Exception:  # layout mode fails on some odd pages; plain text still indexes them
+        return strip_unprintable(page.extract_text() or ""), []
+    tables = [t for t in find_tables(layout) if t.rows]
+    taken = set().union(*(t.lines for t in tables)) if tables else set()
+    rest = [line for i, line in enumerate(layout.splitlines()) if i not in taken]
+    text_lines = [line for line in rest if line.strip()]
+    if len(text_lines) >= 5 and sum(1 for line in text_lines if _two_columns(line)) > len(text_lines) / 3:
+        return strip_unprintable(page.extract_text() or ""), tables
+    prose = "\n".join(re.sub(r"\s{2,}", " ", line).strip() for line in rest)
+    return re.sub(r"\n{3,}", "\n\n", prose).strip(), tables
+
+
+def _two_columns(line: str) -> bool:
+    """A layout line holding two runs of prose side by side (a page set in two columns)."""
+    parts = [p for p in _COLUMN_GAP.split(line.strip()) if p]
+    return len(parts) == 2 and all(_prose_run(p) for p in parts)
+
+
+def _prose_run(text: str) -> bool:
+    chinese = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    return chinese >= 12 or (len(text) >= 30 and len(text.split()) >= 4)
 
 
 def _check_zip(raw: bytes, source: str, limit_bytes: int) -> None:
@@ -228,7 +273,6 @@ def _rows_to_docs(header: list[str], rows: list[list[str]], source: str, title: 
         cells = [str(c).strip() if c is not None else "" for c in row]
         if not any(cells):
             continue
-        pairs = [f"{h}: {c}" for h, c in zip(header, cells) if c]
         meta = {**_base_meta(source, title, "dataset"), "row": number, "section": sheet}
         record = dict(zip(header, cells))
         if record.get("date"):
@@ -237,7 +281,7 @@ def _rows_to_docs(header: list[str], rows: list[list[str]], source: str, title: 
             meta["companies"] = [record["company"]]
         if record.get("ticker"):
             meta["tickers"] = [record["ticker"]]
-        docs.append(Document(page_content="; ".join(pairs) + "。", metadata=meta))
+        docs.append(Document(page_content=row_text(list(zip(header, cells))), metadata=meta))
     return docs
 
 
@@ -269,8 +313,12 @@ def load_xlsx(raw: bytes, source: str, limit_bytes: int) -> list[Document]:
     return docs
 
 
-def load_bytes(raw: bytes, source: str, kind: str, limit_bytes: int) -> list[Document]:
-    """Dispatch on the file type; check size and emptiness first so every loader sees sane input."""
+def load_bytes(
+    raw: bytes, source: str, kind: str, limit_bytes: int, *, on_page: Callable[[int, int], None] | None = None
+) -> list[Document]:
+    """Dispatch on the file type; check size and emptiness first so every loader sees sane input.
+
+    `on_page(pages_done, pages_total)` is called while a PDF is read, so a long report can show its progress."""
     if len(raw) > limit_bytes:
         raise LoadError(source, f"is {len(raw) / 1e6:.2f} MB, over the {limit_bytes / 1e6:g} MB limit (ASSISTANT_MAX_FILE_MB)")
     if not raw.strip():
@@ -283,7 +331,7 @@ def load_bytes(raw: bytes, source: str, kind: str, limit_bytes: int) -> list[Doc
     elif kind == "html":
         docs = load_html(raw, source)
     elif kind == "pdf":
-        docs = load_pdf(raw, source)
+        docs = load_pdf(raw, source, on_page)
     elif kind == "docx":
         docs = load_docx(raw, source, limit_bytes)
     elif kind == "xlsx":

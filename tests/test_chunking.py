@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from langchain_core.documents import Document
 
 from assistant.chunking import chunk_documents, pack, sections
 from assistant.loaders import load_bytes
 from assistant.offline import count_tokens
+from assistant.rows import row_text
 from assistant.text import split_sentences
 from tests.conftest import SHARED_ARTICLE
 
@@ -272,3 +274,46 @@ def test_dataset_rows_are_never_split_even_when_longer_than_the_limit() -> None:
     assert count_tokens(chunks[0].page_content) > 20
     assert [c.metadata["row"] for c in chunks] == [2, 3]
     assert all(c.metadata["type"] == "dataset" for c in chunks)
+
+
+def _table_doc(rows: list[str], title: str = "综合损益表 Consolidated Income Statement (人民币百万元)") -> Document:
+    meta = {"source": "report.pdf", "title": "report", "type": "document", "page": 7, "format": "table",
+            "table": title, "unit": "人民币百万元"}
+    return Document(page_content="\n".join([title, *rows]), metadata=meta)
+
+
+def test_table_is_cut_only_between_rows_and_every_piece_repeats_the_title() -> None:
+    rows = [row_text([("item", f"项目{n} Line item {n}"), ("2024年", f"{n},{n:03d}"), ("2023年", f"({n},{n + 1:03d})")])
+            for n in range(1, 41)]
+    doc = _table_doc(rows)
+
+    chunks = chunk_documents([doc], 120, 20)
+
+    assert len(chunks) > 2
+    seen: list[str] = []
+    for chunk in chunks:
+        title, *lines = chunk.page_content.splitlines()
+        assert title == doc.metadata["table"]
+        assert lines and all(line in rows for line in lines), "a piece holds whole rows only"
+        assert count_tokens(chunk.page_content) <= 120
+        assert chunk.metadata["page"] == 7 and chunk.metadata["unit"] == "人民币百万元"
+        seen += lines
+    assert seen == rows, "every row once, in order, no overlap"
+
+
+def test_table_that_fits_the_limit_stays_one_chunk() -> None:
+    rows = [row_text([("item", "Revenue"), ("2018", "32,765"), ("2017", "31,657")]),
+            row_text([("item", "Net income"), ("2018", "5,349"), ("2017", "4,858")])]
+
+    [chunk] = chunk_documents([_table_doc(rows, "Statement of Income (In millions)")], 320, 48)
+
+    assert chunk.page_content == "\n".join(["Statement of Income (In millions)", *rows])
+
+
+def test_table_row_longer_than_the_limit_stays_whole_in_its_own_chunk() -> None:
+    long_row = row_text([("item", "Property, plant and equipment " * 20), ("2018", "8,738"), ("2017", "8,866")])
+    short = row_text([("item", "Goodwill"), ("2018", "10,051"), ("2017", "10,513")])
+
+    chunks = chunk_documents([_table_doc([short, long_row, short], "Balance Sheet")], 60, 10)
+
+    assert [c.page_content.splitlines()[1:] for c in chunks] == [[short], [long_row], [short]]

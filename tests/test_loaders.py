@@ -175,6 +175,42 @@ def test_html_page_without_a_heading_takes_its_title_element(tmp_path: Path) -> 
     assert doc.page_content.strip() == "恒生科技指数本周上涨。"
 
 
+# A news passage scraped from a web page: icon-font glyphs (private use area) sit among the Chinese text.
+ICONS = "\ue600\ue601\ue602\ue603\ue604\ue605\ue606\ue607\ue608\ue609\ue60a\ue60b"
+SCRAPED = (
+    f"{ICONS[:3]}恒生科技指数本周上涨,人工智能板块领涨。{ICONS[3:6]}分析师认为估值仍有修复空间,"
+    f"资金持续流入港股科技龙头。{ICONS[6:9]}大模型应用加速落地,云计算收入增速回升。{ICONS[9:]}\n"
+)
+
+
+def test_passage_with_private_use_icons_is_indexed_without_them(tmp_path: Path) -> None:
+    path = tmp_path / "scraped.txt"
+    path.write_text(SCRAPED, encoding="utf-8")
+
+    [doc] = load_file(path)
+
+    assert not any("\ue000" <= ch <= "\uf8ff" for ch in doc.page_content)
+    assert "恒生科技指数本周上涨,人工智能板块领涨。分析师认为估值仍有修复空间," in doc.page_content
+    assert "云计算收入增速回升。" in doc.page_content
+
+
+def test_control_characters_are_dropped_and_line_breaks_kept(tmp_path: Path) -> None:
+    path = tmp_path / "controls.txt"
+    path.write_text("第一行\x07文字。\x1b\n第二行\x0b文字。\n", encoding="utf-8")
+
+    [doc] = load_file(path)
+
+    assert doc.page_content.splitlines() == ["第一行文字。", "第二行文字。"]
+
+
+def test_file_that_is_mostly_private_use_glyphs_is_refused_as_junk(tmp_path: Path) -> None:
+    path = tmp_path / "icons.txt"
+    path.write_text(ICONS * 20 + "图标。", encoding="utf-8")
+
+    with pytest.raises(LoadError, match="binary junk"):
+        load_file(path)
+
+
 # --- PDF, Word, CSV, Excel ---------------------------------------------------------------------------------------
 def test_two_page_pdf_is_indexed_with_page_numbers_one_and_two(tmp_path: Path, assistant_factory) -> None:
     path = tmp_path / "notes.pdf"
@@ -206,6 +242,27 @@ def test_pdf_without_a_title_takes_its_first_line(tmp_path: Path) -> None:
     docs = load_file(path)
 
     assert docs[0].metadata["title"] == "Hong Kong tech review"
+
+
+def test_two_column_pdf_page_keeps_each_column_in_reading_order(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    left = "Cloud revenue rose again this quarter on model demand. " * 6
+    right = "Chip margins narrowed as new fabs ramped output slowly. " * 6
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=10)
+    pdf.set_xy(10, 20)
+    pdf.multi_cell(90, 6, left)
+    pdf.set_xy(110, 20)
+    pdf.multi_cell(90, 6, right)
+    path = tmp_path / "columns.pdf"
+    path.write_bytes(bytes(pdf.output()))
+
+    [doc] = load_file(path)
+    flat = " ".join(doc.page_content.split())
+
+    assert flat.rindex("Cloud revenue") < flat.index("Chip margins"), "the left column is read before the right one"
 
 
 def test_docx_keeps_heading_paragraph_and_table(tmp_path: Path) -> None:
@@ -254,6 +311,23 @@ def test_csv_gives_one_document_per_row_with_column_names_and_row_numbers(tmp_pa
     assert first.metadata["companies"] == ["阿里巴巴"]
     assert first.metadata["tickers"] == ["9988.HK"]
     assert "metric: IoT连接设备数" in docs[2].page_content and "value: 10.4" in docs[2].page_content
+
+
+def test_csv_rows_are_written_in_the_row_form_shared_with_pdf_tables(tmp_path: Path) -> None:
+    import csv
+
+    from assistant.rows import parse_row
+
+    path = tmp_path / "metrics.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([DATASET_HEADER, *DATASET_ROWS])
+
+    docs = load_file(path)
+
+    assert docs[2].page_content == (
+        "company: 小米; ticker: 1810.HK; metric: IoT连接设备数; value: 10.4; unit: 亿台; period: 2025Q3; source: 中金在线。"
+    )
+    assert [parse_row(d.page_content) for d in docs] == [dict(zip(DATASET_HEADER, row)) for row in DATASET_ROWS]
 
 
 def test_shipped_dataset_loads_every_row(tmp_path: Path) -> None:
