@@ -387,6 +387,9 @@ def bench_retrieval(settings: Settings, embedder: Any, workdir: Path, pool: list
         modes[mode] = _percentiles(times)
     figures["modes"] = modes
     figures["rss_mb"] = memory()["rss_mb"]
+    # Logged as soon as measured: a long scale run that is stopped later still leaves its figures.
+    log(f"retrieval at {size} chunks: " + ", ".join(f"{m} p50 {v['p50_ms']:.1f} ms" for m, v in modes.items())
+        + f"; write {figures['write_s']} s, BM25 build {figures['bm25_build_s']} s, RSS {figures['rss_mb']} MB, {memory()}")
     del assistant
     _release_chroma()
     return figures
