@@ -200,7 +200,7 @@ class Ingestor:
         targets = expand(inputs, report)
         batch: list[_Prepared] = []
         pending = 0
-        flush_at = max(64, self.settings.embedding_batch_size * 4)
+        flush_at = self.settings.embedding_batch_size * 4  # the writes follow the embedding batches
         started = time.perf_counter()
         with tqdm(total=len(targets), unit="file", desc="ingest", disable=not show_progress) as bar:
             for done, target in enumerate(targets, start=1):
