@@ -63,6 +63,7 @@ _COMPARE_RE = re.compile(_COMPARE, re.I)
 _TOP_N = re.compile(r"前\s*([一二两三四五六七八九十\d]+)\s*(?:名|家|位|个)?|\btop\s*(\d+|two|three|four|five|ten)\b", re.I)
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
              "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10}  # fmt: skip
+_SPELLED = {"zh": "一二三四五六七八九十", "en": ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]}
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 
 
@@ -427,8 +428,9 @@ class _Answerer:
         bounds = "".join(fact.bounds) if zh else " ".join(_BOUNDS.get(b, b) for b in fact.bounds)
         tight = fact.unit in ("%", "倍", "x", "") or bool(_CJK.match(fact.unit))
         value = f"{fact.shown}{fact.unit}" if tight else f"{fact.shown} {fact.unit}"
+        # Joined with commas: a ";" would end the sentence before its citation.
         extra = [n if zh else _NOTES_EN.get(n, n) for n in fact.notes] + ([fact.period] if period and fact.period else [])
-        return (f"{bounds}{value}" if zh or not bounds else f"{bounds} {value}") + (f" ({'; '.join(extra)})" if extra else "")
+        return (f"{bounds}{value}" if zh or not bounds else f"{bounds} {value}") + (f" ({', '.join(extra)})" if extra else "")
 
     def pair(self, fact: Fact) -> str:
         """"腾讯(超46%)", "腾讯 (Tencent, more than 46%)"."""
@@ -507,7 +509,11 @@ class _Answerer:
             chosen = [f for f, r in zip(order, ranks) if r <= n]
             listed = self.say("list").join(self.pair(f) for f in chosen)
             word = ("最低" if low_first else "最高") if self.language == "zh" else ("bottom" if low_first else "top")
-            return self.say("top", word=word, n=n, listed=listed, cites=self.cite(*chosen))
+            # N in words, as the question asks it: a digit would read as a figure that no row holds.
+            spelled = _SPELLED["zh" if self.language == "zh" else "en"][n - 1] if 1 <= n <= 10 else str(n)
+            if spelled == str(n):
+                self.derived.append(spelled)
+            return self.say("top", word=word, n=spelled, listed=listed, cites=self.cite(*chosen))
         first = [f for f, r in zip(order, ranks) if r == 1]
         names = self.say("and").join(self.name(f) for f in first)
         word = self.say("low" if low_first else "high")
