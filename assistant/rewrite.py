@@ -58,10 +58,13 @@ _NOT_NAMES = frozenset(
     """what how which who whom whose when where why is are was were did does do and or the a an in of for on at by to
     its it their they this that these those i we you if can could should would will shall may might has have had
     ai ipo ceo cfo usd rmb hkd cny eps pe p/e roe roa gmv mau dau arpu ebitda ttm yoy qoq r&d q1 q2 q3 q4 h1 h2 hk
-    fy gdp api gpu cpu llm please tell give show compare rank list""".split()
+    fy gdp api gpu cpu llm iot aiot saas esg roic fcf cagr capex opex ebit kpi ps pb ev arr nrr ltv cac aum nav dcf
+    wacc irr npv please tell give show compare rank list""".split()
 )
 # A question that asks for a name: the entity its answer gives is what "it" means next.
 _ASKS_NAME = re.compile(r"哪家|哪个|哪款|哪一|谁|叫什么|什么名字|是什么公司|\bwhich\b|\bwho\b|what(?: is|'s) the name|name the", re.I)
+# A question about several companies ("其中哪家…", "所有公司…") has no single subject to carry over.
+_MANY = re.compile(r"其中|所有|各家|这些|哪些|\b(?:all|these|those|each|every)\b", re.I)
 _ENTITY_TAGS = ("nr", "ns", "nt", "nz", "nrt", "nrfg")
 
 
@@ -115,7 +118,7 @@ def _resolve(question: str, previous: str, answer: str, lexicon: Lexicon) -> str
     opens = bool(_OPENER.match(question))
     if pronoun and not (own and own[0].start < pronoun.start() and not opens):
         return _replace_pronoun(question, subject, lexicon)
-    if own or not is_follow_up(question) or _SAME_PERIOD.search(question):
+    if own or not is_follow_up(question) or _SAME_PERIOD.search(question) or _ASKS_NAME.search(question) or _MANY.search(question):
         return question
     # A short question that names no company ("市盈率是多少?") is about the previous subject.
     name = _display(subject, question, lexicon)
@@ -187,7 +190,7 @@ def _is_attribute(text: str, lexicon: Lexicon) -> bool:
 
 def _is_name_word(word: str) -> bool:
     bare = re.sub(r"('s|')$", "", word)
-    return bool(re.search(r"[A-Z]", bare)) and bare.lower() not in _NOT_NAMES and not bare.isupper() or bool(_TICKER.fullmatch(bare))
+    return bool(re.search(r"[A-Z]", bare)) and bare.lower() not in _NOT_NAMES or bool(_TICKER.fullmatch(bare))
 
 
 def _referent(previous: str, answer: str, lexicon: Lexicon) -> Subject | None:
@@ -211,7 +214,8 @@ def _replace_subject(previous: str, old: Subject, new: str, lexicon: Lexicon) ->
     others = [s for s in subjects_in(previous, lexicon) if s.name != old.name and lexicon.resolve(s.name) not in lexicon.aliases]
     for other in others:
         previous = re.sub(rf"({pattern})(的|'s\s+|\s+){re.escape(other.spans[0])}\s*", r"\1\2", previous, count=1, flags=re.I)
-    return re.sub(pattern, lambda _: new, previous, flags=re.I)
+    # "Nimbus Labs' revenue" about NIO is "NIO's revenue".
+    return re.sub(rf"({pattern})('s|'(?!\w))?", lambda m: _possessive(new) if m.group(2) else new, previous, flags=re.I)
 
 
 def _replace_pronoun(question: str, subject: Subject, lexicon: Lexicon) -> str:
