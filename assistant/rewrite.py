@@ -65,6 +65,7 @@ _NOT_NAMES = frozenset(
 _ASKS_NAME = re.compile(r"哪家|哪个|哪款|哪一|谁|叫什么|什么名字|是什么公司|\bwhich\b|\bwho\b|what(?: is|'s) the name|name the", re.I)
 # A question about several companies ("其中哪家…", "所有公司…") has no single subject to carry over.
 _MANY = re.compile(r"其中|所有|各家|这些|哪些|\b(?:all|these|those|each|every)\b", re.I)
+_BRACKETED = re.compile(r"\[[^\]\n]{0,40}\]|【[^】\n]{0,40}】")
 _ENTITY_TAGS = ("nr", "ns", "nt", "nz", "nrt", "nrfg")
 
 
@@ -240,7 +241,8 @@ def _display(subject: Subject, text: str, lexicon: Lexicon) -> str:
 def subjects_in(text: str, lexicon: Lexicon) -> list[Subject]:
     """The companies (and other named things) a text names, in order: lexicon names, tickers, Latin names, Chinese
     proper nouns (jieba tags nr/ns/nt/nz), names with a company suffix, and a name the question opens with."""
-    text = normalize(text)
+    # Bracketed tags ("[1]", "[SESS0A1B]") are labels, not names: blanked, so positions stay where they were.
+    text = _BRACKETED.sub(lambda m: " " * len(m.group(0)), normalize(text))
     found: list[Subject] = []
     low = text.lower()
     for name in lexicon.companies_in(text):
@@ -269,6 +271,8 @@ def _latin_name(span: str) -> str:
     while words and not _is_name_word(words[-1]):
         words.pop()
     name = re.sub(r"('s|')$", "", " ".join(words))
+    # "MiniMax2025年": Chinese text puts the year right after the name.
+    name = re.sub(r"(?<=[A-Za-z])(?:19|20)\d\d$", "", name)
     return name if len(name) >= 2 else ""
 
 

@@ -183,6 +183,12 @@ def test_words_that_only_contain_a_pronoun_character_are_left_alone(lexicon: Lex
     assert rewrite(question, turn("华虹半导体2025Q3毛利率是多少?"), lexicon) == question
 
 
+def test_a_bracketed_label_before_the_question_is_no_subject(lexicon: Lexicon) -> None:
+    # The load test tags each question with its session's code; a label like that is not what "它" points to.
+    history = turn("[SESS0A1B2C3D] MiniMax2025年股价涨幅是多少?")
+    assert rewrite("[SESS9Z8Y7X6W] 它的估值怎么看?", history, lexicon) == "[SESS9Z8Y7X6W] MiniMax的估值怎么看?"
+
+
 @pytest.mark.parametrize(
     ("text", "names"),
     [
