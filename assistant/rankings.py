@@ -36,30 +36,32 @@ class RankingAnswer:
 
 
 # --- what the question asks ------------------------------------------------------------------------------------------
-_HIGH = (
-    r"最高|最大|最多|最快|最强|最好|最领先|第一|居首|更高|更大|更多|更快|更强"
-    r"|higher|larger|bigger|greater|more|faster|highest|largest|biggest|greatest|most|fastest|best|top|lead(?:s|ing)?"
-)
-_LOW = (
-    r"最低|最小|最少|最慢|最弱|最差|垫底|倒数|更低|更小|更少|更慢"
-    r"|lower|smaller|less|fewer|slower|lowest|smallest|least|fewest|slowest|worst|bottom"
-)
+_HIGHEST = r"最高|最大|最多|最快|最强|最好|最领先|居首|highest|largest|biggest|greatest|most|fastest|best|top|lead(?:s|ing|er)?"
+_LOWEST = r"最低|最小|最少|最慢|最弱|最差|垫底|倒数|lowest|smallest|least|fewest|slowest|worst|bottom"
+_HIGHER = r"更高|更大|更多|更快|更强|higher|larger|bigger|greater|more|faster"
+_LOWER = r"更低|更小|更少|更慢|lower|smaller|less|fewer|slower"
 _DIFFERENCE = (
-    r"差距|相差|差多少|差值|差额|高出|多出|低出|少了?多少|多了?多少|高了?多少|低了?多少|领先多少|落后多少|变化|增加了?多少|减少了?多少"
-    r"|difference|gap|how much (?:more|less|higher|lower|bigger|smaller)|how many (?:more|fewer)|by how much|percentage points?|change"
+    r"差距|相差|差多少|差值|差额|高出|多出|低出|少了?多少|多了?多少|高了?多少|低了?多少|领先多少|落后多少|增加了?多少|减少了?多少"
+    r"|从.{1,20}到.{1,20}(?:变化|增加|减少|增长)|difference|gap|how much (?:more|less|higher|lower|bigger|smaller)"
+    r"|how many (?:more|fewer)|by how much|percentage points?|change[sd]? (?:from|between)"
 )
 _TIMES = r"几倍|多少倍|how many times"
-_COMPARE = r"谁更|谁的.{0,12}更|哪个更|哪家更|哪一个更|相比|对比|比较|比一比|compare|comparison|versus|\bvs\.?|\bor\b"
+_COMPARE = r"谁更|谁的.{0,12}更|哪个更|哪家更|哪一个更|相比|对比|比较|比一比|compare|comparison|versus|\bvs\.?"
 _RANK = (
     r"排名|排行|排序|名次|依次|前[一二三四五六七八九十\d]+(?:名|家|位)?|哪家|哪个公司|哪些公司|哪一家|哪间|哪年|哪一年|排第|第几"
-    r"|rank(?:ing|ed|s)?|order|\btop\s*\d+|\btop (?:two|three|four|five|ten)|which (?:company|firm|one|year|stock)|who (?:had|has|was|is)"
+    r"|rank(?:ing|ed|s)?|\btop\s*\d+|\btop (?:two|three|four|five|ten)|which (?:company|firm|one|year|stock)|who (?:had|has|was|is)"
 )
-_CUE = re.compile("|".join((_HIGH, _LOW, _DIFFERENCE, _TIMES, _COMPARE, _RANK)), re.I)
-_HIGH_RE = re.compile(_HIGH, re.I)
-_LOW_RE = re.compile(_LOW, re.I)
+# A comparative ("higher", "更多") asks for a comparison only against something: "than", "比", "or", "还是", "谁".
+_AGAINST = re.compile(r"\bthan\b|比|还是|\bor\b|谁|哪", re.I)
+# "more than 80%" states a bound, it compares nothing.
+_BOUND_PHRASE = re.compile(r"\b(?:more|less|fewer) than\s*[\d.]|超过\s*\d", re.I)
+_CUE = re.compile("|".join((_HIGHEST, _LOWEST, _DIFFERENCE, _TIMES, _COMPARE, _RANK)), re.I)
+_COMPARATIVE = re.compile(f"{_HIGHER}|{_LOWER}", re.I)
+_HIGH_RE = re.compile(f"{_HIGHEST}|{_HIGHER}", re.I)
+_LOW_RE = re.compile(f"{_LOWEST}|{_LOWER}", re.I)
 _DIFFERENCE_RE = re.compile(_DIFFERENCE, re.I)
 _TIMES_RE = re.compile(_TIMES, re.I)
-_COMPARE_RE = re.compile(_COMPARE, re.I)
+_COMPARE_RE = re.compile(_COMPARE + r"|\bor\b|还是", re.I)
 _TOP_N = re.compile(r"前\s*([一二两三四五六七八九十\d]+)\s*(?:名|家|位|个)?|\btop\s*(\d+|two|three|four|five|ten)\b", re.I)
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
              "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10}  # fmt: skip
@@ -69,7 +71,8 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 
 def is_ranking_question(question: str) -> bool:
     """Whether the question asks for a largest/smallest, a ranking, a difference or a comparison."""
-    return bool(_CUE.search(normalize(question)))
+    text = _BOUND_PHRASE.sub(" ", normalize(question))
+    return bool(_CUE.search(text)) or bool(_COMPARATIVE.search(text) and _AGAINST.search(text))
 
 
 # --- rows as facts ---------------------------------------------------------------------------------------------------
@@ -263,7 +266,7 @@ def _concepts(question: str, lexicon: Lexicon) -> set[str]:
     """The question's words, with the other language's metric words and the lexicon's synonyms added."""
     text = normalize(question)
     # Ranking words ("最高", "largest") say what to compute, not which metric.
-    found = {w for w in words(text, lexicon) if not _CUE.fullmatch(w)}
+    found = {w for w in words(text, lexicon) if not (_CUE.fullmatch(w) or _COMPARATIVE.fullmatch(w))}
     low = text.lower()
     for english, chinese in _GLOSSARY:
         if any(_names_word(low, term) for term in english) or any(term in low for term in chinese):
@@ -326,6 +329,10 @@ def answer_ranking(question: str, rows: list[Document], lexicon: Lexicon, langua
         return None
     scored.sort(key=lambda s: (-s[0], -s[1], -s[2]))
     metric, group = scored[0][3], scored[0][4]
+    # A question about a company the metric's rows do not cover is about something else.
+    covered = {lexicon.resolve(f.entity) for f in group}
+    if any(name not in covered for name in lexicon.companies_in(question)):
+        return None
     return _Answerer(question, lexicon, language, metric, rows).answer(group)
 
 

@@ -95,6 +95,8 @@ def test_the_answer_is_in_the_questions_language_with_the_names_as_the_rows_writ
         "阿里巴巴2025年股价涨幅是多少?",  # one figure, asked directly
         "How much did Tencent's shares rise in 2025?",
         "小米的MiMo大模型对估值有什么影响?",
+        "Did Alibaba's shares rise more than 50% in 2025?",  # a bound, not a comparison
+        "阿里云收入增长超过30%了吗?",
     ],
 )
 def test_a_question_that_is_no_ranking_is_left_to_the_normal_answerer(question: str, shipped_rows, lexicon) -> None:
@@ -109,6 +111,7 @@ def test_a_question_that_is_no_ranking_is_left_to_the_normal_answerer(question: 
         "2024年哪家公司股价涨幅最大?",  # no row is about 2024
         "哪家公司的员工人数最多?",  # no metric of the rows matches
         "Which company has the most patents?",
+        "小米和百度谁的股价涨幅更高?",  # no row holds one of the two companies
     ],
 )
 def test_a_ranking_no_metric_of_the_rows_answers_is_left_to_the_normal_answerer(question: str, shipped_rows, lexicon) -> None:
