@@ -39,8 +39,14 @@ _PERIOD = re.compile(
     re.I,
 )
 # "那X呢?" and its English forms; X is what the follow-up asks about.
-_ABOUT_ZH = re.compile(r"^(?:那么|那|还有|另外|再看看|再看|以及)?\s*(?P<x>.+?)\s*(?:的)?\s*(?:呢|怎么样|如何|又如何|又怎样)\s*[??]?$")
-_ABOUT_EN = re.compile(r"^(?:and\s+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*[??.]?$|^and\s+(?P<y>[^?]+?)\s*\?$", re.I)
+_ABOUT_ZH = re.compile(
+    r"^(?P<open>那么|那|还有|另外|再看看|再看|以及)?\s*(?P<x>.+?)\s*(?:的)?\s*(?P<end>呢|怎么样|如何|又如何|又怎样)\s*[??]?$"
+)
+_ABOUT_EN = re.compile(
+    r"^(?:and\s+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*[??.]?$"
+    r"|^and\s+(?!(?:what|how|which|who|when|where|why|is|are|was|were|did|does|do|can)\b)(?P<y>[^?]{1,40}?)\s*\?$",
+    re.I,
+)
 # Words that end an attribute ("市盈率", "云业务", "AI收入占比") rather than a name.
 _ATTRIBUTE_ZH = re.compile(
     r"(率|额|量|数|值|价|比|收入|利润|营收|业务|成本|规模|估值|市值|开支|支出|投入|增速|增长|涨幅|跌幅|排名|份额|用户|销量|出货|订单|产品|"
@@ -65,6 +71,15 @@ _NOT_NAMES = frozenset(
 _ASKS_NAME = re.compile(r"哪家|哪个|哪款|哪一|谁|叫什么|什么名字|是什么公司|\bwhich\b|\bwho\b|what(?: is|'s) the name|name the", re.I)
 # A question about several companies ("其中哪家…", "所有公司…") has no single subject to carry over.
 _MANY = re.compile(r"其中|所有|各家|这些|哪些|\b(?:all|these|those|each|every)\b", re.I)
+# A question about the market as a whole is about no company ("今天港股整体表现如何?").
+_MARKET = re.compile(r"港股|A股|美股|大盘|市场|行业|板块|指数|整体|总体|宏观|今天|今日|本周|本月|\b(?:market|sector|index)\b", re.I)
+# Numeric attributes are asked "是多少?"; others ("战略", "前景") "如何?".
+_NUMERIC_ATTRIBUTE = re.compile(
+    r"(率|额|量|数|值|价|比|收入|利润|营收|成本|规模|估值|市值|开支|支出|投入|增速|增长|涨幅|跌幅|份额|用户|销量|出货|订单|股息|分红|员工|现金流|负债|资产|收益)$"
+)
+_QUESTION_WORDS = re.compile(
+    r"是多少|有多少|多少|是什么|如何|怎么样|怎样|呢|吗|[??]|^(?:what is|what's|what are|how much is|how many)\s+", re.I
+)
 _BRACKETED = re.compile(r"\[[^\]\n]{0,40}\]|【[^】\n]{0,40}】")
 _ENTITY_TAGS = ("nr", "ns", "nt", "nz", "nrt", "nrfg")
 
@@ -121,7 +136,9 @@ def _resolve(question: str, previous: str, answer: str, lexicon: Lexicon) -> str
         return _replace_pronoun(question, subject, lexicon)
     if own or not is_follow_up(question) or _SAME_PERIOD.search(question) or _ASKS_NAME.search(question) or _MANY.search(question):
         return question
-    # A short question that names no company ("市盈率是多少?") is about the previous subject.
+    # A short question that names no company but an attribute ("市盈率是多少?") is about the previous subject.
+    if _MARKET.search(question) or not _is_attribute(_QUESTION_WORDS.sub("", question).strip(), lexicon):
+        return question
     name = _display(subject, question, lexicon)
     return f"{name}的{question}" if language_of(question) == "zh" else f"{name}: {question}"
 
@@ -133,6 +150,9 @@ def _about(question: str) -> str | None:
     if not match:
         return None
     found = (match.groupdict().get("x") or match.groupdict().get("y") or "").strip()
+    # "…表现如何?" is a whole question, not "那X如何?": without 那 or 呢, only a short X is a follow-up's.
+    if match.groupdict().get("end") and not match.group("open") and match.group("end") != "呢" and len(found) > 6:
+        return None
     found = re.sub(r"^(?:the|a|an)\s+", "", found, flags=re.I)
     found = re.sub(r"的$", "", found).strip()
     return found or None
@@ -149,8 +169,8 @@ def _ask_about(about: str, question: str, previous: str, subject: Subject | None
             span = subject.spans[0]
             return previous.replace(span, f"{span}{about}" if language_of(previous) == "zh" else f"{span} in {about}", 1)
         return question
-    if re.match(r"(其他|其余|别的|other|others)", about, re.I):
-        return question  # "其他公司呢?" names no one
+    if re.match(r"(其他|其余|别的|other|others)", about, re.I) or _MARKET.search(about):
+        return question  # "其他公司呢?", "那港股整体呢?" name no company
     own = subjects_in(about, lexicon)
     if own and own[0].start == 0 and _rest(about, own[0]):
         return question  # "那腾讯的市盈率呢?" names its company and its attribute: it stands alone
@@ -168,7 +188,7 @@ def _ask_about(about: str, question: str, previous: str, subject: Subject | None
     when = old.group(0).strip() if old else ""
     about = re.sub(r"^的", "", _SAME_PERIOD.sub("", about)).strip()
     if language_of(question) == "zh":
-        return f"{name}{when}的{about}是多少?"
+        return f"{name}{when}的{about}" + ("是多少?" if _NUMERIC_ATTRIBUTE.search(about) or lexicon.metrics_in(about) else "如何?")
     return f"What is {_possessive(name)} {about}{' in ' + when if when else ''}?"
 
 

@@ -178,8 +178,8 @@ def test_after_a_which_question_it_is_the_company_the_answer_named(lexicon: Lexi
     assert rewrite("它的PUE是多少?", history, lexicon) == "北辰算力的PUE是多少?"
 
 
-@pytest.mark.parametrize("question", ["其他公司呢?", "其中哪家估值最高?"])
-def test_words_that_only_contain_a_pronoun_character_are_left_alone(lexicon: Lexicon, question: str) -> None:
+@pytest.mark.parametrize("question", ["其他公司呢?", "其中哪家估值最高?", "今天港股整体表现如何?", "那港股整体表现如何?"])
+def test_questions_about_no_single_company_are_left_alone(lexicon: Lexicon, question: str) -> None:
     assert rewrite(question, turn("华虹半导体2025Q3毛利率是多少?"), lexicon) == question
 
 
