@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from assistant.rows import parse_rows
-from assistant.text import Lexicon, mentions, normalize, words
+from assistant.text import Lexicon, date_int, mentions, normalize, words
 
 
 @dataclass
@@ -48,13 +48,15 @@ _DIFFERENCE = (
 _TIMES = r"几倍|多少倍|how many times"
 _COMPARE = r"谁更|谁的.{0,12}更|哪个更|哪家更|哪一个更|相比|对比|比较|比一比|compare|comparison|versus|\bvs\.?"
 _RANK = (
-    r"排名|排行|排序|名次|依次|前[一二三四五六七八九十\d]+(?:名|家|位)?|哪家|哪个公司|哪些公司|哪一家|哪间|哪年|哪一年|排第|第几"
-    r"|rank(?:ing|ed|s)?|\btop\s*\d+|\btop (?:two|three|four|five|ten)|which (?:company|firm|one|year|stock)|who (?:had|has|was|is)"
+    r"排名|排行|排序|名次|依次|前[一二三四五六七八九十\d]+(?!季度|个月|年|天|周|\d)(?:名|家|位)?|排第|第几"
+    r"|rank(?:ing|ed|s)?|\btop\s*\d+|\btop (?:two|three|four|five|ten)"
 )
+# "哪家/which" alone asks for a name, not a ranking: a superlative, a rank, a difference or a comparison must be there.
 # A comparative ("higher", "更多") asks for a comparison only against something: "than", "比", "or", "还是", "谁".
 _AGAINST = re.compile(r"\bthan\b|比|还是|\bor\b|谁|哪", re.I)
 # "more than 80%" states a bound, it compares nothing.
 _BOUND_PHRASE = re.compile(r"\b(?:more|less|fewer) than\s*[\d.]|超过\s*\d", re.I)
+_PLACE = re.compile(r"排名|排第|第几|名次|rank", re.I)
 _CUE = re.compile("|".join((_HIGHEST, _LOWEST, _DIFFERENCE, _TIMES, _COMPARE, _RANK)), re.I)
 _COMPARATIVE = re.compile(f"{_HIGHER}|{_LOWER}", re.I)
 _HIGH_RE = re.compile(f"{_HIGHEST}|{_HIGHER}", re.I)
@@ -219,7 +221,8 @@ def _fact(
 _GLOSSARY: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("revenue", "revenues", "sales", "turnover", "income"), ("收入", "营收", "营业收入", "销售额")),
     (("profit", "profits", "earnings", "net income"), ("利润", "净利润", "盈利")),
-    (("growth", "grow", "grew", "increase", "rise", "rose", "risen", "gain", "gained", "gains", "up"), ("增长", "涨幅", "增速", "上涨")),
+    (("growth", "grow", "grew", "increase", "increased"), ("增长", "增速")),
+    (("rise", "rose", "risen", "gain", "gained", "gains", "up"), ("涨幅", "上涨")),
     (("share price", "stock price", "shares", "stock", "stocks"), ("股价",)),
     (("valuation", "valued", "worth"), ("估值",)),
     (("market cap", "market value", "market capitalisation", "market capitalization"), ("市值",)),
@@ -459,6 +462,11 @@ class _Answerer:
     def answer(self, group: list[Fact]) -> RankingAnswer | None:
         self.by_period = len({f.entity for f in group}) == 1
         named = self.named(group)
+        q = normalize(self.question)
+        if len(named) == 1 and not self.by_period and not (_PLACE.search(q) or _HIGH_RE.search(q) or _LOW_RE.search(q)):
+            return None  # one company named, and no place asked for: the question compares it with something else
+        if len(named) == 1 and (_DIFFERENCE_RE.search(q) or _TIMES_RE.search(q)):
+            return None  # a difference needs two sides of this metric; the other side is another metric
         if len(named) >= 2:
             group = named
         if not self.by_period:
@@ -487,7 +495,7 @@ class _Answerer:
         ranks = [1 + sum(1 for g in order if (g.value < f.value if low_first else g.value > f.value)) for f in order]
         lead = self.say("by", metric=self.metric) + self.lead(order, ranks, low_first)
         if self.by_period:
-            order = sorted(order, key=lambda f: f.period)
+            order = sorted(order, key=_when)
             parts = [lead, self.say("periods"), *(self.line(None, f, False) for f in order)]
         else:
             show_period = len({f.period for f in order}) > 1 or not any(f.period and f.period in self.metric for f in order)
@@ -555,7 +563,7 @@ class _Answerer:
             self.derived.append(ratio)
             return self.say("times", a=self.pair(high), b=self.pair(low), ratio=ratio, caveat=caveat, cites=self.cite(high, low))
         if self.by_period:  # between periods, say which way the later one moved
-            first, second = (a, b) if a.period >= b.period else (b, a)
+            first, second = (a, b) if _when(a) >= _when(b) else (b, a)
             key = "up" if first.value >= second.value else "down"
         else:
             first, second = (a, b) if a.value >= b.value else (b, a)
@@ -578,9 +586,14 @@ def _latest_per_entity(group: list[Fact]) -> list[Fact]:
     """One figure per company: the latest period when the rows hold several (the question's year already chose)."""
     best: dict[str, Fact] = {}
     for fact in group:
-        if fact.entity not in best or fact.period > best[fact.entity].period:
+        if fact.entity not in best or _when(fact) > _when(best[fact.entity]):
             best[fact.entity] = fact
     return [f for f in group if best[f.entity] is f]
+
+
+def _when(fact: Fact) -> tuple[int, str]:
+    """A fact's period in time order ("2024" before "2025Q3"); the text breaks ties the dates cannot."""
+    return date_int(fact.period, end=True), fact.period
 
 
 def _unit_key(unit: str) -> str:

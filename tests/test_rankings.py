@@ -119,6 +119,20 @@ def test_a_ranking_no_metric_of_the_rows_answers_is_left_to_the_normal_answerer(
     assert answer_ranking(question, shipped_rows, lexicon, "zh") is None
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "对小米EPS增速做出45.8%测算的是哪家机构?",  # asks for a name, not a ranking
+        "By how much did Tencent's share price rise in 2025?",  # one company's own figure
+        "小米2025年股价涨幅和其EPS增速差距有多大?",  # a difference between two metrics, not two rows of one
+        "Which start-up was valued at 4 billion US dollars before listing?",
+        "文章讨论的综合科技巨头里,哪一家最先在估值上兑现了AI价值?",
+    ],
+)
+def test_a_question_that_only_sounds_like_a_ranking_is_left_to_the_normal_answerer(question: str, shipped_rows, lexicon) -> None:
+    assert answer_ranking(question, shipped_rows, lexicon, "en") is None
+
+
 USER_LONG = table(
     ["company", "metric", "value", "unit", "period"],
     [
