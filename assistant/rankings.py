@@ -64,7 +64,9 @@ _LOW_RE = re.compile(f"{_LOWEST}|{_LOWER}", re.I)
 _DIFFERENCE_RE = re.compile(_DIFFERENCE, re.I)
 _TIMES_RE = re.compile(_TIMES, re.I)
 _COMPARE_RE = re.compile(_COMPARE + r"|\bor\b|还是", re.I)
-_TOP_N = re.compile(r"前\s*([一二两三四五六七八九十\d]+)\s*(?:名|家|位|个)?|\btop\s*(\d+|two|three|four|five|ten)\b", re.I)
+_TOP_N = re.compile(
+    r"前\s*([一二两三四五六七八九十\d]+)(?!季度|个月|年|天|周|\d)\s*(?:名|家|位|个)?|\btop\s*(\d+|two|three|four|five|ten)\b", re.I
+)
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
              "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10}  # fmt: skip
 _SPELLED = {"zh": "一二三四五六七八九十", "en": ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]}
