@@ -114,12 +114,20 @@ def _standalone(question: str, previous: str, answer: str, lexicon: Lexicon) -> 
     question = normalize(question).strip()
     if not previous:
         return question
+    # A label in front ("[SESS0A1B] 那腾讯呢?") stays with its question and takes no part in resolving it.
+    label, question = _split_label(question)
+    _, previous = _split_label(previous)
     standalone = _resolve(question, previous, answer, lexicon)
     if _SAME_PERIOD.search(standalone):
         period = _PERIOD.search(previous)
         if period:
             standalone = _SAME_PERIOD.sub(period.group(0).strip(), standalone, count=1)
-    return standalone
+    return label + standalone
+
+
+def _split_label(text: str) -> tuple[str, str]:
+    match = re.match(rf"^(?:{_BRACKETED.pattern})\s*", text)
+    return (match.group(0), text[match.end() :]) if match else ("", text)
 
 
 def _resolve(question: str, previous: str, answer: str, lexicon: Lexicon) -> str:
@@ -311,9 +319,9 @@ def _chinese_names(text: str) -> list[Subject]:
             if i + 1 < len(words) and _COMPANY_SUFFIX.fullmatch(words[i + 1][0]):
                 name += words[i + 1][0]
             found.append(Subject(name, (name,), start))
-    lead = re.match(r"^([\u4e00-\u9fffA-Za-z·]{2,12}?)(?=的|(?:19|20)\d\d|在|今年|去年|是|有|对)", text)
+    lead = re.match(r"^\s*([\u4e00-\u9fffA-Za-z·]{2,12}?)(?=的|(?:19|20)\d\d|在|今年|去年|是|有|对)", text)
     if lead and not _PRONOUNS_ZH.search(lead.group(1)) and (_COMPANY_SUFFIX.search(lead.group(1)) or _opens_with_name(lead.group(1))):
-        found.append(Subject(lead.group(1), (lead.group(1),), 0))
+        found.append(Subject(lead.group(1), (lead.group(1),), lead.start(1)))
     return found
 
 

@@ -187,6 +187,8 @@ def test_a_bracketed_label_before_the_question_is_no_subject(lexicon: Lexicon) -
     # The load test tags each question with its session's code; a label like that is not what "它" points to.
     history = turn("[SESS0A1B2C3D] MiniMax2025年股价涨幅是多少?")
     assert rewrite("[SESS9Z8Y7X6W] 它的估值怎么看?", history, lexicon) == "[SESS9Z8Y7X6W] MiniMax的估值怎么看?"
+    labelled = turn("[SESS0A1B2C3D] 星河动力的估值是多少?")
+    assert rewrite("[SESS9Z8Y7X6W] 那地平线呢?", labelled, lexicon) == "[SESS9Z8Y7X6W] 地平线的估值是多少?"
 
 
 @pytest.mark.parametrize(
