@@ -11,7 +11,9 @@ Cross-talk checks, which work with the offline (extractive) answerer:
   * the conversation the page returns holds exactly this session's questions, in order;
   * no other session's marker appears anywhere in it (questions, answers, sources);
   * the settings panel returned with each filtered answer names this session's company filter;
-  * (reported, not an error) the follow-up answer mentions the session's company: the history resolved to it.
+  * (reported, not an error) the follow-up answer is on its session's subject: the answer itself (the message
+    before its source cards) names the session's company. Follow-ups that name no company of their own are
+    counted apart as refused (the page's refusal box) or drifted (they name another company only).
 
 With --with-ingest DIR, `assistant ingest DIR` runs against the same index while the load runs; afterwards the
 index must be consistent (every listed source has exactly its recorded chunks) and complete. Every loop is bounded
@@ -74,7 +76,11 @@ class Result:
     errors: list[str] = field(default_factory=list)
     crosstalk: list[str] = field(default_factory=list)
     off_topic: int = 0
+    on_subject: int = 0
+    refused: int = 0
+    drifted: int = 0
     follow_ups: int = 0
+    notes: list[str] = field(default_factory=list)  # follow-ups not on their subject, for the report
 
 
 def run_session(
@@ -87,7 +93,8 @@ def run_session(
     marker = markers[i]
     names = [company, *COMPANIES[company]]
     try:
-        client = Client(url, verbose=False, download_files=False)
+        # A generous connect timeout: 32 clients fetching the page's config at once on 2 busy cores take a while.
+        client = Client(url, verbose=False, download_files=False, httpx_kwargs={"timeout": 60.0})
     except Exception as exc:  # noqa: BLE001 - a refused connection is a result, not a crash
         result.errors.append(f"connect: {type(exc).__name__}: {exc}")
         start.abort()
@@ -136,7 +143,27 @@ def run_session(
             result.follow_ups += 1
             if not any(name.lower() in last.lower() for name in names):
                 result.off_topic += 1
+            body = answer_body(last)
+            if mentions_any(body, names):
+                result.on_subject += 1
+            elif 'class="ra-refusal"' in last:
+                result.refused += 1
+                result.notes.append(f"session {i} ({company}): refused: {question}")
+            elif any(mentions_any(body, [other, *aliases]) for other, aliases in COMPANIES.items() if other != company):
+                result.drifted += 1
+                result.notes.append(f"session {i} ({company}): about another company: {' '.join(body.split())[:120]}")
     return result
+
+
+def answer_body(message: str) -> str:
+    """The answer's own text: the message before its source cards, without markup."""
+    cut = min((i for i in (message.find('class="ra-sources"'), message.find("<details")) if i >= 0), default=len(message))
+    return html.unescape(re.sub(r"<[^>]+>", " ", message[:cut]))
+
+
+def mentions_any(text: str, names: list[str]) -> bool:
+    low = text.lower()
+    return any(name.lower() in low for name in names)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -165,11 +192,16 @@ def run_round(n: int, args: argparse.Namespace) -> dict:
         "errors": sum(len(r.errors) for r in results),
         "crosstalk": sum(len(r.crosstalk) for r in results),
         "off_topic": f"{sum(r.off_topic for r in results)}/{sum(r.follow_ups for r in results)}",
+        "follow_ups": sum(r.follow_ups for r in results),
+        "on_subject": sum(r.on_subject for r in results),
+        "refused": sum(r.refused for r in results),
+        "drifted": sum(r.drifted for r in results),
         "p50": percentile(latencies, 0.50),
         "p95": percentile(latencies, 0.95),
         "max": max(latencies, default=float("nan")),
         "wall": time.monotonic() - began,
         "details": [e for r in results for e in (r.errors + r.crosstalk)][:20],
+        "follow_up_notes": [n for r in results for n in r.notes][:40],
     }
 
 
@@ -299,10 +331,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"round: {n} sessions x {args.questions_per_session} questions ...", flush=True)
         row = run_round(n, args)
         rows.append(row)
-        for line in row["details"]:
+        for line in row["details"] + row["follow_up_notes"]:
             print(f"  {line}", flush=True)
     print()
     print(table(rows))
+    for r in rows:
+        print(
+            f"{r['sessions']} sessions: follow-up answers that name their session's own company: {r['on_subject']} of "
+            f"{r['follow_ups']} (the others: {r['refused']} refused, {r['drifted']} about another company only)"
+        )
 
     failed = any(r["errors"] or r["crosstalk"] for r in rows)
     if ingest is not None:
