@@ -1,21 +1,21 @@
-"""The Gradio page without a browser: the app builds over the real corpus, the callbacks stream and render real answers,
-and the pure helpers escape, sanitise and parse what they are given."""
+"""The Gradio page without a browser: the app builds over the real corpus, the callbacks stream and render real answers
+through the facade, and the renderers escape what they are given."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import gradio as gr
-import pandas as pd
 import pytest
 
 import ui
 from assistant.answer import Answer, QuestionError
 from assistant.citations import Citation
 from assistant.index import IndexUnavailable
+from assistant.research import ResearchAssistant
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-NO_FILTERS = (ui.ALL_COMPANIES, "", "", "", "all")
+NO_FILTERS = ("", "", "", "", "")  # the page's "all" choices carry empty values
 
 
 def is_skip(value) -> bool:
@@ -39,11 +39,11 @@ def page(corpus_assistant) -> ui.Page:
     return ui.Page(corpus_assistant)
 
 
-class StubAssistant:
-    """A facade whose ask_streaming replays a script (or raises), for the paths a real corpus cannot reach."""
+class StubAssistant(ResearchAssistant):
+    """The real facade whose ask_streaming replays a script (or raises), for the paths a real corpus cannot reach."""
 
     def __init__(self, settings, script=None, error: Exception | None = None) -> None:
-        self.settings = settings
+        super().__init__(settings)
         self.script = script or []
         self.error = error
         self.calls: list[tuple] = []
@@ -108,6 +108,16 @@ def test_chart_beside_an_answer_comparing_companies(page):
     assert len(values) >= 2 and values.items() <= {"阿里巴巴": 80, "腾讯": 46, "小米": 13, "商汤": 80}.items()
 
 
+def test_a_rewritten_follow_up_shows_the_question_it_was_understood_as(page):
+    first = run(page, "阿里巴巴2025年股价涨了多少?")
+    history, turns = first[-1][2], first[-1][3]
+    second = run(page, "那腾讯呢?", history, turns)
+    resolved = second[-1][3][-1]["data"]["standalone_question"]
+    assert resolved != "那腾讯呢?" and "腾讯" in resolved
+    assert f'<div class="ra-resolved">↳ Understood as · 理解为: {resolved}</div>' in last_message(second)
+    assert 'class="ra-resolved"' not in last_message(first), "a question asked as typed shows no rewrite"
+
+
 def test_refusal_is_marked_and_lists_nearest_sources(page):
     outputs = run(page, "美团2025年的营收是多少?")
     final = last_message(outputs)
@@ -130,11 +140,11 @@ def test_company_filter_reaches_the_facade(settings_factory):
     )
 
 
-def test_datasets_tab_tables_and_default_metric(page):
+def test_datasets_tab_reads_the_index_and_charts_the_metric_with_most_companies(page):
     dropdown, table, metric, chart = page.datasets_view()
-    assert "corpus/datasets/hk_tech_ai_metrics_2025.csv" in dropdown["choices"]
-    assert {"company", "metric", "value"} <= set(table.columns)
-    assert metric["value"] == "2025年股价涨幅"
+    assert dropdown["choices"] == ["corpus/datasets/hk_tech_ai_metrics_2025.csv"]
+    assert {"company", "metric", "value"} <= set(table.columns) and len(table) == 37
+    assert metric["value"] == "2025年股价涨幅", "the only metric of the shipped dataset with four companies"
     assert dict(zip(chart["value"]["company"], chart["value"]["value"])) == {"阿里巴巴": 80, "腾讯": 46, "小米": 13, "商汤": 80}
 
 
@@ -165,8 +175,8 @@ def test_errors_become_a_chat_message_not_a_traceback(settings_factory, error, e
 
 def test_malformed_filter_date_is_reported_in_the_chat(settings_factory):
     page = ui.Page(StubAssistant(settings_factory()))
-    final = last_message(run(page, "收入?", filters=(ui.ALL_COMPANIES, "", "last year", "", "all")))
-    assert "is not a date" in final
+    final = last_message(run(page, "收入?", filters=("", "", "last year", "", "")))
+    assert "is not a date" in final and "YYYY-MM-DD" in final
 
 
 def test_reset_discards_streamed_text_and_shows_the_notice(settings_factory):
@@ -265,110 +275,16 @@ def test_streaming_text_is_escaped():
     assert "<script" not in out and "<img" not in out and out.endswith("▌")
 
 
-@pytest.mark.parametrize(
-    ("given", "expected"),
-    [
-        ("../../etc/passwd", "passwd"),
-        ("/abs/x.md", "x.md"),
-        ("C:\\x\\y.txt", "y.txt"),
-        ("..", "upload"),
-        ("", "upload"),
-        (".bashrc", "bashrc"),
-        ("报告 2025.pdf", "报告 2025.pdf"),
-        ("a<script>b.md", "a_script_b.md"),
-        ("x/..\\..//", "upload"),
-        ("name\x00.txt", "name_.txt"),
-    ],
-)
-def test_safe_upload_name(given, expected):
-    assert ui.safe_upload_name(given) == expected
-
-
-def test_safe_upload_name_never_leaves_a_directory():
-    for name in ["../../etc/passwd", "/abs/x.md", "C:\\x\\y.txt", "....//....//x", "~/.ssh/id_rsa", "a/../../b.txt"]:
-        safe = ui.safe_upload_name(name)
-        assert "/" not in safe and "\\" not in safe and ".." not in safe and not safe.startswith(".")
-    assert len(ui.safe_upload_name("x" * 500 + ".md")) <= 110
-
-
-def test_parse_auth_inline_and_file(tmp_path):
-    assert ui.parse_auth(None) is None and ui.parse_auth("  ") is None
-    assert ui.parse_auth("ann:pw1, bob:p:w:2") == [("ann", "pw1"), ("bob", "p:w:2")]
-    path = tmp_path / "users.txt"
-    path.write_text("# analysts\nann:pw1\n\ncarl:secret,dee:x\n", encoding="utf-8")
-    assert ui.parse_auth(str(path)) == [("ann", "pw1"), ("carl", "secret"), ("dee", "x")]
-
-
-@pytest.mark.parametrize("value", ["ann", "ann:", ":pw", "ann:pw,bob", "/no/such/auth-file"])
-def test_parse_auth_rejects_malformed_without_echoing_secrets(value):
-    with pytest.raises(ValueError) as info:
-        ui.parse_auth(value)
-    assert value not in str(info.value) and "pw" not in str(info.value)
-
-
-def dataset_source(marker: int, company: str, metric: str, value: str, unit: str = "%") -> dict:
-    text = f"company: {company}; ticker: X; metric: {metric}; value: {value}; unit: {unit}; period: 2025; source: s。"
-    return {"marker": marker, "type": "dataset", "text": text, "row": marker + 1}
-
-
-def test_parse_row_reads_the_index_row_format():
-    row = ui.parse_row("company: 阿里巴巴; ticker: 9988.HK; metric: 2025年股价涨幅; value: 80; unit: %; period: 2025; source: 中金。")
-    assert row == {
-        "company": "阿里巴巴",
-        "ticker": "9988.HK",
-        "metric": "2025年股价涨幅",
-        "value": "80",
-        "unit": "%",
-        "period": "2025",
-        "source": "中金",
-    }
-
-
-def test_chart_data_from_sources():
-    sources = [
-        {"marker": 1, "type": "article", "text": "company: Z; metric: 2025年股价涨幅; value: 999。"},
-        dataset_source(2, "阿里巴巴", "2025年股价涨幅", "80"),
-        dataset_source(3, "腾讯", "2025年股价涨幅", "46"),
-        dataset_source(4, "腾讯", "AI相关收入占比", "18"),
-        dataset_source(5, "小米", "2025年股价涨幅", "13"),
-        dataset_source(6, "小米", "全球月活用户", "n/a"),
-    ]
-    metric, unit, frame = ui.chart_data(sources, answer_text="阿里巴巴2025年股价涨幅超80% [1]。")
-    assert (metric, unit) == ("2025年股价涨幅", "%")
-    assert isinstance(frame, pd.DataFrame) and dict(zip(frame["company"], frame["value"])) == {"阿里巴巴": 80, "腾讯": 46, "小米": 13}
-    assert ui.chart_data(sources, cited={3}) is not None, "a cited row of the metric is enough"
-    assert ui.chart_data(sources, answer_text="Zorblax revenue was 7亿元 [1]。") is None, "not beside an unrelated answer"
-    assert ui.chart_data(sources[:3], answer_text="x", cited={2}) is not None
-    assert ui.chart_data([dataset_source(1, "A", "m", "1")], cited={1}) is None, "one company is not a comparison"
-    assert ui.chart_data([], answer_text="anything") is None
-
-
-def test_metric_frame_and_chartable_metrics():
-    frames = {
-        "a.csv": pd.DataFrame({"company": ["A", "B", "C"], "metric": ["m", "m", "n"], "value": ["1", "2.5", "x"], "unit": ["%", "%", ""]}),
-        "b.csv": pd.DataFrame({"name": ["no chart columns"]}),
-    }
-    unit, frame = ui.metric_frame(frames, "m")
-    assert unit == "%" and list(frame["company"]) == ["A", "B"] and list(frame["value"]) == [1.0, 2.5]
-    assert ui.chartable_metrics(frames) == ["m"]
-
-
-def test_make_filters():
-    f = ui.make_filters(ui.ALL_COMPANIES, " ", "2025", "2025-12-31", "all")
-    assert f.active() == {"date_from": "2025", "date_to": "2025-12-31"}
-    assert ui.make_filters("小米", "1810.hk", "", "", "article").active() == {"company": "小米", "ticker": "1810.HK", "type": "article"}
-    with pytest.raises(QuestionError):
-        ui.make_filters(None, None, "2025/01/01", None, None)
-
-
-def test_export_markdown_writes_an_escaped_file(tmp_path):
-    data = hostile_answer()
-    path = ui.export_markdown([{"question": f"Q {HOSTILE}", "answer": data["answer"], "data": data}], "_settings_", tmp_path)
+def test_export_writes_an_escaped_markdown_file(corpus_assistant, tmp_path):
+    data = {**hostile_answer(), "question": "Q", "standalone_question": f"Q about {HOSTILE}"}
+    path = corpus_assistant.export_conversation([{"question": f"Q {HOSTILE}", "answer": data["answer"], "data": data}], tmp_path)
     assert path.parent == tmp_path and path.suffix == ".md"
     text = path.read_text(encoding="utf-8")
     assert "<script" not in text and "&lt;script&gt;" in text
     assert "### Sources" in text and "[1]" in text and "not supported: [2]" in text and "cited: «" in text
-    default = ui.export_markdown([{"question": "q", "answer": "a", "data": {}}])
+    assert "_Understood as: Q about &lt;script&gt;" in text
+    assert "offline extractive answerer" in text, "the export names the model that answered"
+    default = corpus_assistant.export_conversation([{"question": "q", "answer": "a", "data": {}}])
     assert default.exists() and Path(default).parent != tmp_path
 
 
@@ -378,24 +294,13 @@ def test_plain_messages_accepts_gradio6_content_parts():
 
 
 # --- uploads, ingest and removal (a fresh index) ---------------------------------------------------------------------
-def test_store_uploads_keeps_files_inside_the_uploads_folder(settings_factory, tmp_path):
-    page = ui.Page(StubAssistant(settings_factory(max_file_mb=0.001)))
-    given = tmp_path / "given"
-    given.mkdir()
-    (given / "a;rm -rf ~.md").write_text("# A\n\nsmall", encoding="utf-8")
-    (given / "notes.exe").write_bytes(b"MZ")
-    (given / "big.txt").write_text("x" * 5000, encoding="utf-8")
-    other = tmp_path / "other"
-    other.mkdir()
-    (other / "a;rm -rf ~.md").write_text("# A2\n\nsame name, other folder", encoding="utf-8")
-    stored, names, refused = page.store_uploads(
-        [str(p) for p in (given / "a;rm -rf ~.md", other / "a;rm -rf ~.md", given / "notes.exe", given / "big.txt")]
-    )
-    root = (page.uploads_dir / ".incoming").resolve()  # staged until they index
-    assert [Path(p).parent for p in stored] == [root, root]
-    assert list(names.values()) == ["upload:a_rm -rf _.md", "upload:a_rm -rf _-2.md"]
-    assert [r[0] for r in refused] == ["upload:notes.exe", "upload:big.txt"]
-    assert "unsupported type" in refused[0][1] and "MB limit" in refused[1][1]
+def test_refused_uploads_are_listed_with_their_reason(assistant_factory, tmp_path):
+    page = ui.Page(assistant_factory(max_file_mb=0.001))
+    (tmp_path / "notes.exe").write_bytes(b"MZ")
+    (tmp_path / "big.txt").write_text("x" * 5000, encoding="utf-8")
+    summary = page.ingest_files([str(tmp_path / "notes.exe"), str(tmp_path / "big.txt")])[0]
+    assert "failed 2" in summary and "upload:notes.exe — unsupported type" in summary and "MB limit" in summary
+    assert not page.assistant.uploads.folder.joinpath("big.txt").exists()
 
 
 def test_ingest_list_and_remove_with_confirmation(assistant_factory, tmp_path):
@@ -410,8 +315,8 @@ def test_ingest_list_and_remove_with_confirmation(assistant_factory, tmp_path):
     assert "✗ failed" in summary and "upload:empty.txt" in summary and "empty" in summary
     assert "<img" not in summary and cleared is None
     assert "upload:zorblax_b_.md" in dropdown["choices"] and "upload:empty.txt" not in dropdown["choices"]
-    assert not (page.uploads_dir / "empty.txt").exists(), "a file that failed to index is not kept"
-    assert (page.uploads_dir / "zorblax_b_.md").exists()
+    assert not (page.assistant.uploads.folder / "empty.txt").exists(), "a file that failed to index is not kept"
+    assert (page.assistant.uploads.folder / "zorblax_b_.md").exists()
 
     box, text, pending = page.ask_remove("upload:zorblax_b_.md")
     assert box["visible"] is True and pending == "upload:zorblax_b_.md" and "<img" not in text and "&lt;img" in text
@@ -422,7 +327,7 @@ def test_ingest_list_and_remove_with_confirmation(assistant_factory, tmp_path):
     box, status, pending, frame, dropdown, count = page.confirm_remove("upload:zorblax_b_.md")
     assert box["visible"] is False and "Removed upload:zorblax_b_.md" in status and pending is None
     assert "upload:zorblax_b_.md" not in dropdown["choices"]
-    assert not (page.uploads_dir / "zorblax_b_.md").exists()
+    assert not (page.assistant.uploads.folder / "zorblax_b_.md").exists()
     assert "not indexed" in page.confirm_remove("upload:zorblax_b_.md")[1]
     assert page.ask_remove(None)[0]["visible"] is False
 
@@ -437,8 +342,8 @@ def test_a_failed_re_upload_keeps_the_stored_copy_of_the_indexed_version(assista
     assert "added 1" in page.ingest_files([str(good / "peers.md")])[0]
     summary = page.ingest_files([str(broken / "peers.md")])[0]
     assert "✗ failed" in summary
-    assert "美团" in (page.uploads_dir / "peers.md").read_text(encoding="utf-8"), "the indexed version's file survives"
-    assert not list((page.uploads_dir / ".incoming").iterdir())
+    assert "美团" in (page.assistant.uploads.folder / "peers.md").read_text(encoding="utf-8"), "the indexed version's file survives"
+    assert not list((page.assistant.uploads.folder / ".incoming").iterdir())
 
 
 def test_uploaded_csv_joins_the_datasets_tab(assistant_factory, tmp_path):
@@ -448,5 +353,10 @@ def test_uploaded_csv_joins_the_datasets_tab(assistant_factory, tmp_path):
     summary = page.ingest_files([str(csv)])[0]
     assert "added 1" in summary
     dropdown, _table, metric, chart = page.datasets_view()
-    assert "upload:peers.csv" in dropdown["choices"]
-    assert {"美团": -20, "快手": 30}.items() <= dict(zip(chart["value"]["company"], chart["value"]["value"])).items()
+    assert dropdown["choices"] == ["upload:peers.csv"] and metric["value"] == "2025年股价涨幅"
+    assert dict(zip(chart["value"]["company"], chart["value"]["value"])) == {"美团": -20, "快手": 30}
+    table = page.show_dataset("upload:peers.csv")
+    assert table.to_dict("records") == [
+        {"company": "美团", "metric": "2025年股价涨幅", "value": "-20", "unit": "%"},
+        {"company": "快手", "metric": "2025年股价涨幅", "value": "30", "unit": "%"},
+    ]
