@@ -81,7 +81,7 @@ def server(tmp_path_factory):
     proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
-        wait_for_http(url, proc, log_path, 240, "assistant serve")
+        wait_for_http(url, proc, log_path, 600, "assistant serve")  # indexes the corpus and warms up first
         yield {"url": url, "proc": proc, "log": log_path, "work": work}
     finally:
         stop_process(proc)
@@ -175,6 +175,7 @@ def test_follow_up_uses_the_conversation(page):
     assert "80" in first
     follow = ask(page, "那腾讯呢?")
     assert "46" in follow
+    assert "Understood as" in follow, "the page shows the question the follow-up was resolved to"
     shot(page, "02-chat-follow-up")
     compare = ask(page, "港股科技公司2025年股价涨幅对比")
     assert "46" in compare and "80" in compare

@@ -9,10 +9,9 @@ import gradio as gr
 import pytest
 
 import ui
-from assistant.answer import Answer, QuestionError
-from assistant.citations import Citation
-from assistant.index import IndexUnavailable
 from assistant.research import ResearchAssistant
+from tests.conftest import free_port
+from tests.fake_llm_server import FakeLLMServer
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 NO_FILTERS = ("", "", "", "", "")  # the page's "all" choices carry empty values
@@ -39,20 +38,11 @@ def page(corpus_assistant) -> ui.Page:
     return ui.Page(corpus_assistant)
 
 
-class StubAssistant(ResearchAssistant):
-    """The real facade whose ask_streaming replays a script (or raises), for the paths a real corpus cannot reach."""
-
-    def __init__(self, settings, script=None, error: Exception | None = None) -> None:
-        super().__init__(settings)
-        self.script = script or []
-        self.error = error
-        self.calls: list[tuple] = []
+class FailingAssistant(ResearchAssistant):
+    """The real facade with a fault injected into its answer chain: an error no real input is known to cause."""
 
     def ask_streaming(self, question, history=None, filters=None, mode=None):
-        self.calls.append((question, list(history or []), filters))
-        if self.error is not None:
-            raise self.error
-        yield from self.script
+        raise RuntimeError(f"boom {HOSTILE}")
 
 
 # --- the page over the real corpus -----------------------------------------------------------------------------------
@@ -126,18 +116,12 @@ def test_refusal_is_marked_and_lists_nearest_sources(page):
     assert outputs[-1][4]["visible"] is False, "no chart beside a refusal"
 
 
-def test_company_filter_reaches_the_facade(settings_factory):
-    stub = StubAssistant(settings_factory(), error=QuestionError("stop here"))
-    page = ui.Page(stub)
-    run(page, "收入?", filters=("腾讯", "0700.hk", "2025-01-01", "2025-12", "dataset"))
-    filters = stub.calls[0][2]
-    assert (filters.company, filters.ticker, filters.date_from, filters.date_to, filters.type) == (
-        "腾讯",
-        "0700.HK",
-        "2025-01-01",
-        "2025-12",
-        "dataset",
-    )
+def test_the_filters_reach_the_answer_and_the_settings_panel(page):
+    outputs = run(page, "AI相关收入占比?", filters=("腾讯", "0700.hk", "", "", "dataset"))
+    data = outputs[-1][3][-1]["data"]
+    assert data["filters"] == {"company": "腾讯", "ticker": "0700.HK", "type": "dataset"}
+    assert data["sources"] and all(s["type"] == "dataset" and "company: 腾讯;" in s["text"] for s in data["sources"])
+    assert "company=腾讯" in outputs[-1][5] and "type=dataset" in outputs[-1][5]
 
 
 def test_datasets_tab_reads_the_index_and_charts_the_metric_with_most_companies(page):
@@ -156,60 +140,41 @@ def test_corpus_view_lists_the_shipped_sources(page):
 
 
 # --- errors, notices and the LLM fallback ----------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("error", "expected"),
-    [
-        (QuestionError("the question is empty; type a question"), "Cannot ask this: the question is empty"),
-        (IndexUnavailable("index unavailable: cannot use /x: OSError"), "The index is not available right now"),
-        (RuntimeError(f"boom {HOSTILE}"), "Something went wrong while answering (RuntimeError)"),
-    ],
-)
-def test_errors_become_a_chat_message_not_a_traceback(settings_factory, error, expected):
-    page = ui.Page(StubAssistant(settings_factory(), error=error))
-    outputs = run(page, "anything")
+def assert_error_message(outputs: list[tuple], expected: str) -> None:
     final = last_message(outputs)
-    assert 'class="ra-error"' in final and expected in final
+    assert 'class="ra-error"' in final and expected in final, final
     assert "Traceback" not in final and "<script" not in final and "<img" not in final
     assert all(is_skip(o[2]) for o in outputs), "a failed question does not enter the history"
 
 
-def test_malformed_filter_date_is_reported_in_the_chat(settings_factory):
-    page = ui.Page(StubAssistant(settings_factory()))
-    final = last_message(run(page, "收入?", filters=("", "", "last year", "", "")))
-    assert "is not a date" in final and "YYYY-MM-DD" in final
+def test_a_malformed_filter_date_is_reported_in_the_chat(page):
+    outputs = run(page, "收入?", filters=("", "", "last year", "", ""))
+    assert_error_message(outputs, "Cannot ask this: the filter date 'last year' is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
 
 
-def test_reset_discards_streamed_text_and_shows_the_notice(settings_factory):
-    answer = Answer(
-        question="q",
-        standalone_question="q",
-        text="Fallback says 34% [1].",
-        refused=False,
-        language="en",
-        sources=[
-            {
-                "marker": 1,
-                "source": "s.md",
-                "title": "T",
-                "date": "2025-01-01",
-                "type": "article",
-                "section": "",
-                "page": None,
-                "row": None,
-                "text": "Revenue grew 34%.",
-                "score": 1.0,
-                "similarity": 0.9,
-            }
-        ],
-        citations=[Citation(1, "s.md", "T", "2025-01-01", None, None, "", "Fallback says 34% [1].", "Revenue grew 34%.", True)],
-        notices=["The LLM failed (ConnectError); answering with the offline extractive model."],
-    )
-    script = [("token", "LLM partial "), ("reset", answer.notices[0]), ("token", "Fallback says 34% [1]."), ("answer", answer)]
-    outputs = run(ui.Page(StubAssistant(settings_factory(), script)), "q")
+def test_an_unreachable_index_is_reported_in_the_chat(settings_factory, embedder):
+    dead = ResearchAssistant(settings_factory(chroma_url=f"http://127.0.0.1:{free_port()}"), embedder=embedder)
+    assert_error_message(run(ui.Page(dead), "收入?"), "The index is not available right now")
+
+
+def test_an_unexpected_error_is_a_chat_message_without_its_text(settings_factory):
+    outputs = run(ui.Page(FailingAssistant(settings_factory())), "anything")
+    assert_error_message(outputs, "Something went wrong while answering (RuntimeError)")
+    assert "boom" not in last_message(outputs)
+
+
+def test_a_cut_llm_stream_is_replaced_by_the_offline_answer_with_a_notice(corpus_assistant, embedder):
+    with FakeLLMServer() as server:
+        server.mode = "drop"
+        llm = {"llm": "openai", "llm_base_url": server.openai_base_url, "llm_model": "fake", "llm_timeout_s": 5.0, "llm_max_retries": 0}
+        settings = corpus_assistant.settings.model_copy(update=llm)
+        outputs = run(ui.Page(ResearchAssistant(settings, embedder=embedder)), "阿里云2025年第三季度收入增长多少?")
     shown = [o[1][-1]["content"] for o in outputs if not is_skip(o[1])]
-    after_reset = shown[shown.index(next(s for s in shown if "ConnectError" in s)) :]
-    assert all("LLM partial" not in s for s in after_reset)
-    assert 'class="ra-notice"' in shown[-1] and "ConnectError" in shown[-1] and "LLM partial" not in shown[-1]
+    streamed = server.replies[0]
+    reset = next(i for i, text in enumerate(shown) if 'class="ra-notice"' in text)
+    assert any(text.endswith("▌") and text != "… ▌" for text in shown[:reset]), "the model's answer had begun to stream"
+    assert all(streamed[:20] not in text for text in shown[reset:]), "none of the cut answer is kept"
+    assert "ASSISTANT_LLM_BASE_URL" in shown[-1] and "34%" in shown[-1]
 
 
 # --- pure helpers ----------------------------------------------------------------------------------------------------
