@@ -149,7 +149,7 @@ def assert_error_message(outputs: list[tuple], expected: str) -> None:
 
 def test_a_malformed_filter_date_is_reported_in_the_chat(page):
     outputs = run(page, "收入?", filters=("", "", "last year", "", ""))
-    assert_error_message(outputs, "Cannot ask this: the filter date 'last year' is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
+    assert_error_message(outputs, "Cannot ask this: the filter date &#x27;last year&#x27; is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
 
 
 def test_an_unreachable_index_is_reported_in_the_chat(settings_factory, embedder):
