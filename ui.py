@@ -18,7 +18,17 @@ from dataclasses import dataclass
 from typing import Any
 
 # The facade first: importing it switches every library offline before gradio loads (gradio reads its switches then).
-from assistant.research import SUPPORTED_TYPES, Answer, Chart, IndexUnavailable, QuestionError, ResearchAssistant, Settings
+from assistant.research import (
+    ANY_COMPANY,
+    ANY_TYPE,
+    SUPPORTED_TYPES,
+    Answer,
+    Chart,
+    IndexUnavailable,
+    QuestionError,
+    ResearchAssistant,
+    Settings,
+)
 
 # isort: split
 import gradio as gr
@@ -26,9 +36,7 @@ import pandas as pd
 
 log = logging.getLogger("assistant.ui")
 
-# (label, value) choices: the empty value means "no filter", which the facade reads as such.
-ALL_COMPANIES = ("All companies / 全部公司", "")
-DOC_TYPES = [("all", ""), "article", "dataset", "document"]
+DOC_TYPES = [ANY_TYPE, "article", "dataset", "document"]
 EXAMPLES = [
     "阿里云2025年第三季度收入增长多少?",
     "阿里巴巴、腾讯、小米2025年股价涨幅分别是多少?",
@@ -466,7 +474,7 @@ def build_app(assistant: ResearchAssistant) -> gr.Blocks:
     """The whole page over one facade. Launch it with `launch(demo, settings)` (or `main()`) to get the styling."""
     page = Page(assistant)
     settings = assistant.settings
-    companies = [ALL_COMPANIES, *assistant.companies()]
+    companies = [ANY_COMPANY, *assistant.companies()]
 
     # delete_cache: Gradio's copies of uploads (ours live under the index folder) go after a day.
     with gr.Blocks(title="HK Tech AI Research Assistant", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
@@ -513,12 +521,12 @@ def build_app(assistant: ResearchAssistant) -> gr.Blocks:
                     with gr.Column(scale=2):
                         panel = gr.HTML(page.settings_html(), elem_id="settings")
                         with gr.Accordion("Filters · 筛选", open=True):
-                            company = gr.Dropdown(companies, value="", label="Company", allow_custom_value=True)
+                            company = gr.Dropdown(companies, value=ANY_COMPANY, label="Company", allow_custom_value=True)
                             ticker = gr.Textbox(label="Ticker", placeholder="e.g. 0700.HK")
                             with gr.Row():
                                 date_from = gr.Textbox(label="Date from", placeholder="YYYY-MM-DD")
                                 date_to = gr.Textbox(label="Date to", placeholder="YYYY-MM-DD")
-                            doc_type = gr.Radio(DOC_TYPES, value="", label="Type")
+                            doc_type = gr.Radio(DOC_TYPES, value=ANY_TYPE, label="Type")
                         answer_chart = gr.BarPlot(
                             value=None,
                             x="company",
@@ -582,7 +590,7 @@ def build_app(assistant: ResearchAssistant) -> gr.Blocks:
 
         def fresh_conversation():
             hidden = gr.update(visible=False, value=None)
-            return [], [], [], hidden, gr.update(visible=False, value=None), "", "", "", "", "", ""
+            return [], [], [], hidden, gr.update(visible=False, value=None), ANY_COMPANY, "", "", "", ANY_TYPE, ""
 
         new.click(
             fresh_conversation,

@@ -35,11 +35,14 @@ from assistant.text import Lexicon, date_int
 from assistant.uploads import UPLOAD_PREFIX, UploadStore
 
 __all__ = [
-    "Answer", "Chart", "DocumentRecord", "Filters", "IndexUnavailable", "IngestReport", "QuestionError",
-    "ResearchAssistant", "Settings", "SUPPORTED_TYPES", "UPLOAD_PREFIX",
+    "ANY_COMPANY", "ANY_TYPE", "Answer", "Chart", "DocumentRecord", "Filters", "IndexUnavailable", "IngestReport",
+    "QuestionError", "ResearchAssistant", "Settings", "SUPPORTED_TYPES", "UPLOAD_PREFIX",
 ]
 
 SUPPORTED_TYPES = tuple(sorted(SUPPORTED))
+# The "no filter" choices of the page's company and type controls (also what API clients of the page send).
+ANY_COMPANY = "All companies / 全部公司"
+ANY_TYPE = "all"
 # Answered once at start so every part is loaded (jieba, BM25, the answerer) before the first real question;
 # one per language, since each loads its own pieces.
 WARM_UP_QUESTIONS = ("港股科技公司的AI估值如何?", "How is AI valued at Hong Kong tech companies?")
@@ -125,7 +128,10 @@ class ResearchAssistant:
         doc_type: str | None = None,
         source: str | None = None,
     ) -> Filters:
-        """Filters from form fields: blanks mean no filter; a date that is not one is a QuestionError to show."""
+        """Filters from form fields: blanks, ANY_COMPANY and ANY_TYPE mean no filter; a date that is not one is a
+        QuestionError to show."""
+        company = None if company == ANY_COMPANY else company
+        doc_type = None if doc_type == ANY_TYPE else doc_type
         for raw in (date_from, date_to):
             raw = (raw or "").strip()
             if raw and not date_int(raw):

@@ -9,12 +9,12 @@ import gradio as gr
 import pytest
 
 import ui
-from assistant.research import ResearchAssistant
+from assistant.research import ANY_COMPANY, ANY_TYPE, ResearchAssistant
 from tests.conftest import free_port
 from tests.fake_llm_server import FakeLLMServer
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-NO_FILTERS = ("", "", "", "", "")  # the page's "all" choices carry empty values
+NO_FILTERS = (ANY_COMPANY, "", "", "", ANY_TYPE)
 
 
 def is_skip(value) -> bool:
