@@ -200,7 +200,7 @@ def test_upload_ask_remove(page, server, tmp_path):
     page.locator("#uploads input[type=file]").set_input_files([str(ARTICLE), str(hostile)])
     page.locator("#uploads", has_text=ARTICLE.name).wait_for()
     page.locator("#add").click()
-    page.wait_for_function("() => document.querySelector('#ingest-summary').innerText.includes('added')", timeout=120_000)
+    page.wait_for_function("() => document.querySelector('#ingest-summary').innerText.includes('added')", timeout=300_000)
     summary = page.locator("#ingest-summary").inner_text()
     assert "added 2" in summary and ARTICLE_SOURCE in summary, summary
     page.locator("#sources-table", has_text=ARTICLE_SOURCE).wait_for()
