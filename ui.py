@@ -1,50 +1,42 @@
 """The Gradio page: chat with cited, streamed answers; the corpus (upload, list, remove); the datasets as tables and charts.
 
-Only the page lives here: every callback calls the ResearchAssistant facade and formats what it returns.
-Everything that came from a document (text, titles, source and file names) goes through html.escape before it is
-rendered, because documents are untrusted input.
+Only the page lives here: every callback calls the ResearchAssistant facade (assistant/research.py) and lays out
+what it returns; parsing, files, datasets, filters and sign-in live in the assistant package. Everything that came
+from a document (text, titles, source and file names) goes through html.escape before it is rendered, because
+documents are untrusted input.
 
-Run it with `python ui.py` (or `assistant serve`); settings come from ASSISTANT_* variables (see assistant/settings.py).
+Run it with `assistant serve` (or `python -m ui`); settings come from ASSISTANT_* variables (see assistant/settings.py).
 """
 
 from __future__ import annotations
 
-from assistant import offline
+import html
+import logging
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
-offline.prepare()  # before gradio is imported: it reads GRADIO_ANALYTICS_ENABLED at import time
+# The facade first: importing it switches every library offline before gradio loads (gradio reads its switches then).
+from assistant.research import (
+    ANY_COMPANY,
+    ANY_TYPE,
+    SUPPORTED_TYPES,
+    Answer,
+    Chart,
+    IndexUnavailable,
+    QuestionError,
+    ResearchAssistant,
+    Settings,
+)
 
-import html  # noqa: E402
-import io  # noqa: E402
-import logging  # noqa: E402
-import os  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import unicodedata  # noqa: E402
-import uuid  # noqa: E402
-from collections.abc import Collection, Iterator  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-import gradio as gr  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from assistant.answer import Answer, QuestionError  # noqa: E402
-from assistant.index import IndexUnavailable  # noqa: E402
-from assistant.llm import describe  # noqa: E402
-from assistant.loaders import SUPPORTED, LoadError, decode_text  # noqa: E402
-from assistant.research import ResearchAssistant  # noqa: E402
-from assistant.retrieval import Filters  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
+# isort: split
+import gradio as gr
+import pandas as pd
 
 log = logging.getLogger("assistant.ui")
 
-UPLOAD_PREFIX = "upload:"
-ALL_COMPANIES = "All companies / 全部公司"
-DOC_TYPES = ["all", "article", "dataset", "document"]
-DEFAULT_METRIC = "2025年股价涨幅"
+DOC_TYPES = [ANY_TYPE, "article", "dataset", "document"]
 EXAMPLES = [
     "阿里云2025年第三季度收入增长多少?",
     "阿里巴巴、腾讯、小米2025年股价涨幅分别是多少?",
@@ -53,11 +45,16 @@ EXAMPLES = [
     "Why has Xiaomi's AI value not been priced in yet?",
     "How were Zhipu and MiniMax valued before their IPOs?",
 ]
-_DATE = re.compile(r"^\d{4}(-\d{1,2}(-\d{1,2})?)?$")
-_MARKERS = re.compile(r"\s?\[(\d+(?:\s*,\s*\d+)*)\]")
+# Chinese readers need a CJK font: the common system ones come before the generic family.
+FONTS = ["system-ui", "-apple-system", "Segoe UI", "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "sans-serif"]
 
 CSS = """
+/* Chinese text needs a CJK font: the common system ones first, then the generic family. */
+body, .gradio-container, .ra-answer-body, textarea, input, button {
+  font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC",
+    "WenQuanYi Micro Hei", sans-serif; }
 .ra-answer-body { line-height: 1.6; }
+.ra-resolved { color: #4b5563; font-size: 0.85em; margin: 0 0 6px 0; }
 .ra-cite { font-size: 0.75em; margin-left: 1px; }
 .ra-cite a, .ra-cite span { text-decoration: none; font-weight: 600; padding: 0 3px; border-radius: 4px;
   background: #e0e7ff; color: #3730a3 !important; }
@@ -95,147 +92,10 @@ CSS = """
 """
 
 
-# --- pure helpers (tested in tests/test_ui.py) --------------------------------------------------------------------
+# --- rendering (tested in tests/test_ui.py) -----------------------------------------------------------------------
 def esc(value: object) -> str:
     """HTML-escape anything that came from a document, a user or a file name."""
     return html.escape("" if value is None else str(value), quote=True)
-
-
-def safe_upload_name(name: str) -> str:
-    """A plain file name for an upload, whatever the browser claimed: no directories, no `..`, no drive letters,
-    no hidden files, no characters a shell or HTML would treat specially."""
-    base = unicodedata.normalize("NFKC", str(name or "")).replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-    base = re.sub(r"[^\w.\-+()\[\] ]", "_", base)  # \w keeps CJK letters
-    base = re.sub(r"\.{2,}", ".", base).strip(" ._")
-    if not base:
-        return "upload"
-    stem, dot, suffix = base.rpartition(".")
-    if dot and stem and len(suffix) <= 10:
-        return f"{stem[:100].rstrip(' .')}.{suffix}"
-    return base[:110]
-
-
-def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
-    """ASSISTANT_AUTH: None, `user:pass,user2:pass2`, or a path to a file of such entries (one or more per line,
-    blank lines and # comments ignored). Passwords may contain ':' (only the first one splits)."""
-    if value is None or not str(value).strip():
-        return None
-    text = str(value).strip()
-    path = Path(text).expanduser()
-    origin = "ASSISTANT_AUTH"
-    if path.is_file():
-        origin = f"auth file {path}"
-        text = path.read_text(encoding="utf-8-sig")
-    elif ":" not in text:
-        raise ValueError("ASSISTANT_AUTH is neither user:password pairs nor the path of an existing file")
-    pairs: list[tuple[str, str]] = []
-    for line_no, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        for item in line.split(","):
-            item = item.strip()
-            if not item:
-                continue
-            user, sep, password = item.partition(":")
-            if not sep or not user.strip() or not password:
-                # never echo the entry: it may hold a password
-                raise ValueError(f"{origin}, line {line_no}: every entry must be user:password (one is malformed)")
-            pairs.append((user.strip(), password))
-    if not pairs:
-        raise ValueError(f"{origin} holds no user:password entries")
-    return pairs
-
-
-def parse_row(text: str) -> dict[str, str]:
-    """A dataset chunk ("company: 腾讯; ticker: 0700.HK; metric: ...; value: 46; ...。") back into its fields."""
-    fields: dict[str, str] = {}
-    for part in str(text).strip().rstrip("。").split("; "):
-        key, sep, value = part.partition(": ")
-        if sep:
-            fields[key.strip()] = value.strip()
-    return fields
-
-
-def _number(value: object) -> float | None:
-    try:
-        number = float(str(value).replace(",", "").strip())
-    except (TypeError, ValueError):
-        return None
-    return number if number == number else None  # NaN is not a figure
-
-
-def chart_data(sources: list[dict], answer_text: str = "", cited: Collection[int] = ()) -> tuple[str, str, pd.DataFrame] | None:
-    """(metric, unit, frame of company/value) when the answer's sources hold one metric for two or more companies
-    and that metric is what the answer is about: one of its rows is cited, or the answer names the metric."""
-    groups: dict[tuple[str, str], dict[str, float]] = {}
-    markers: dict[tuple[str, str], set[int]] = {}
-    for source in sources or []:
-        if source.get("type") != "dataset":
-            continue
-        row = parse_row(source.get("text", ""))
-        value = _number(row.get("value"))
-        if not row.get("company") or not row.get("metric") or value is None:
-            continue
-        key = (row["metric"], row.get("unit", ""))
-        groups.setdefault(key, {}).setdefault(row["company"], value)
-        markers.setdefault(key, set()).add(int(source.get("marker") or 0))
-    text = re.sub(r"\s+", "", answer_text or "")
-
-    def relevant(key: tuple[str, str]) -> bool:
-        core = re.sub(r"[((].*?[))]", "", key[0]).replace(" ", "")
-        core = re.sub(r"^\d{4}(年|Q\d)?", "", core)  # "2025年股价涨幅" is named as "全年股价涨幅" too
-        return bool(markers[key] & set(cited)) or bool(core and core in text)
-
-    candidates = [(key, values) for key, values in groups.items() if len(values) >= 2 and relevant(key)]
-    if not candidates:
-        return None
-    (metric, unit), values = max(candidates, key=lambda kv: len(kv[1]))  # first seen wins ties
-    frame = pd.DataFrame({"company": list(values), "value": list(values.values())})
-    return metric, unit, frame
-
-
-def metric_frame(frames: dict[str, pd.DataFrame], metric: str) -> tuple[str, pd.DataFrame]:
-    """One metric across companies from every chartable dataset table: (unit, frame of company/value)."""
-    rows: dict[str, float] = {}
-    unit = ""
-    for frame in frames.values():
-        if not {"company", "metric", "value"} <= set(frame.columns):
-            continue
-        for _, row in frame[frame["metric"] == metric].iterrows():
-            value = _number(row["value"])
-            if value is not None and row["company"]:
-                rows.setdefault(str(row["company"]), value)
-                unit = unit or str(row.get("unit", "") or "")
-    return unit, pd.DataFrame({"company": list(rows), "value": list(rows.values())})
-
-
-def chartable_metrics(frames: dict[str, pd.DataFrame]) -> list[str]:
-    """Metrics with numeric values for at least two companies, most companies first."""
-    counts: dict[str, set[str]] = {}
-    for frame in frames.values():
-        if not {"company", "metric", "value"} <= set(frame.columns):
-            continue
-        for _, row in frame.iterrows():
-            if row["company"] and row["metric"] and _number(row["value"]) is not None:
-                counts.setdefault(str(row["metric"]), set()).add(str(row["company"]))
-    metrics = [m for m, companies in counts.items() if len(companies) >= 2]
-    return sorted(metrics, key=lambda m: -len(counts[m]))
-
-
-def make_filters(company: str | None, ticker: str | None, date_from: str | None, date_to: str | None, doc_type: str | None) -> Filters:
-    """The filter controls as a Filters; a malformed date is a QuestionError the chat shows."""
-    values: dict[str, str | None] = {}
-    company = (company or "").strip()
-    values["company"] = company if company and company != ALL_COMPANIES else None
-    values["ticker"] = (ticker or "").strip().upper() or None
-    for key, raw in (("date_from", date_from), ("date_to", date_to)):
-        raw = (raw or "").strip()
-        if raw and not _DATE.match(raw):
-            raise QuestionError(f"the filter date {raw!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
-        values[key] = raw or None
-    values["type"] = doc_type if doc_type and doc_type != "all" else None
-    return Filters(**values)
 
 
 def _where(source: dict) -> str:
@@ -259,16 +119,16 @@ def _highlight(text: str, quotes: list[str]) -> str:
 def _render_text(text: str, bad: set[int], anchor: str) -> str:
     """Answer text, escaped, with [n] markers as badges linking to the source cards below."""
 
-    def badge(match: re.Match) -> str:
+    def badge(numbers: list[int]) -> str:
         parts = []
-        for n in (int(x) for x in re.split(r"\s*,\s*", match.group(1))):
+        for n in numbers:
             cls = "ra-cite ra-bad" if n in bad else "ra-cite"
             mark = f"⚠{n}" if n in bad else str(n)
             parts.append(f'<sup class="{cls}"><a href="#{anchor}-{n}" title="source {n}">[{mark}]</a></sup>')
         return "".join(parts)
 
     lines = [line.strip() for line in esc(text).splitlines()]
-    return _MARKERS.sub(badge, "\n".join(lines))
+    return ResearchAssistant.replace_markers("\n".join(lines), badge)
 
 
 def _snippet(text: str, quotes: list[str], context: int = 50, plain: int = 150) -> tuple[str, bool]:
@@ -339,6 +199,10 @@ def render_answer(answer: Answer | dict, anchor: str | None = None) -> str:
     blocks: list[str] = []
     for notice in data.get("notices") or []:
         blocks.append(f'<div class="ra-notice">ℹ {esc(notice)}</div>')
+    resolved = data.get("standalone_question")
+    if resolved and resolved != data.get("question"):
+        # A follow-up was rewritten into a question of its own: show what was actually asked of the sources.
+        blocks.append(f'<div class="ra-resolved">↳ Understood as · 理解为: {esc(resolved)}</div>')
     if data.get("refused"):
         blocks.append(f'<div class="ra-refusal"><b>ⓘ No answer in the sources · 资料中没有答案</b>{esc(data.get("answer", ""))}</div>')
     else:
@@ -413,45 +277,6 @@ def error_message(exc: BaseException) -> str:
     return f"Something went wrong while answering ({type(exc).__name__}). The error was logged on the server; please try again."
 
 
-def export_markdown(turns: list[dict], settings_line: str = "", directory: Path | None = None) -> Path:
-    """The conversation with its sources as a Markdown file in a fresh temporary folder."""
-    directory = Path(directory or tempfile.mkdtemp(prefix="assistant-export-"))
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    lines = [f"# Research conversation ({time.strftime('%Y-%m-%d %H:%M')})", ""]
-    if settings_line:
-        lines += [settings_line, ""]
-    for i, turn in enumerate(turns, start=1):
-        data = turn.get("data") or {}
-        lines += [f"## {i}. {esc(turn.get('question', ''))}", ""]
-        if data.get("refused"):
-            lines += ["> ⓘ No answer in the sources.", ""]
-        lines += [esc(turn.get("answer", "")), ""]
-        for notice in data.get("notices") or []:
-            lines += [f"- ℹ {esc(notice)}"]
-        for c in data.get("citations") or []:
-            if not c.get("supported"):
-                lines += [f"- ⚠ not supported: [{c['marker']}] {esc(c.get('sentence', ''))} — {esc(c.get('reason', ''))}"]
-        for u in data.get("uncited") or []:
-            lines += [f"- ⚠ figure without a citation: {esc(u.get('sentence', ''))}"]
-        sources = data.get("sources") or []
-        if sources:
-            lines += ["", "### Sources" if not data.get("refused") else "### Nearest sources", ""]
-            quotes: dict[int, list[str]] = {}
-            for c in data.get("citations") or []:
-                quotes.setdefault(c["marker"], []).append(c.get("quote", ""))
-            for s in sources:
-                where = ", ".join(x for x in (s.get("date"), _where(s)) if x)
-                lines.append(f"[{s.get('marker')}] **{esc(s.get('title', ''))}** ({esc(where)}) — {esc(s.get('source', ''))}")
-                for q in dict.fromkeys(q for q in quotes.get(s.get("marker"), []) if q):
-                    lines.append(f"   - cited: «{esc(q)}»")
-                passage = " ".join(esc(s.get("text", "")).split())
-                lines += [f"   > {passage[:600]}{'…' if len(passage) > 600 else ''}", ""]
-        lines.append("")
-    path = directory / f"conversation-{stamp}.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
-
-
 def plain_messages(chat: list[Any] | None) -> list[dict]:
     """Chatbot values as {"role", "content": str}; Gradio 6 hands content back as a list of typed parts."""
     out = []
@@ -465,12 +290,14 @@ def plain_messages(chat: list[Any] | None) -> list[dict]:
     return out
 
 
-def read_dataset(path: Path) -> pd.DataFrame:
-    text = decode_text(path.read_bytes(), str(path))
-    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-
 
 # --- the page --------------------------------------------------------------------------------------------------
+def chart_update(chart: Chart | None) -> dict:
+    if chart is None:
+        return gr.update(visible=False, value=None)
+    return gr.update(visible=True, value=chart.frame, title=chart.title, y_title=chart.unit or "value")
+
+
 @dataclass
 class Page:
     """The callbacks, bound to one facade. Per-user data travels in gr.State, never here."""
@@ -481,17 +308,13 @@ class Page:
     def settings(self) -> Settings:
         return self.assistant.settings
 
-    @property
-    def uploads_dir(self) -> Path:
-        return Path(self.settings.index_dir) / "uploads"
-
     # ---- chat
     def settings_html(self, filters: dict | None = None) -> str:
         s = self.settings
         active = ", ".join(f"{esc(k)}={esc(v)}" for k, v in (filters or {}).items()) or "none"
         return (
             '<div class="ra-panel">'
-            f"<b>Chat model</b>: {esc(describe(s))}<br>"
+            f"<b>Chat model</b>: {esc(self.assistant.model_description)}<br>"
             f"<b>Retrieval</b>: {esc(s.retrieval_mode)}, top-k {s.top_k}, min relevance {s.min_relevance}<br>"
             f"<b>Embeddings</b>: {esc(s.embedding_model)}<br>"
             f"<b>Index</b>: {esc(s.index_location())}<br>"
@@ -500,7 +323,7 @@ class Page:
 
     def filters_changed(self, company, ticker, date_from, date_to, doc_type) -> str:
         try:
-            return self.settings_html(make_filters(company, ticker, date_from, date_to, doc_type).active())
+            return self.settings_html(self.assistant.make_filters(company, ticker, date_from, date_to, doc_type).active())
         except QuestionError as exc:
             return self.settings_html() + f'<div class="ra-warn">⚠ {esc(exc)}</div>'
 
@@ -521,7 +344,7 @@ class Page:
         notices: list[str] = []
         answer: Answer | None = None
         try:
-            filters = make_filters(company, ticker, date_from, date_to, doc_type)
+            filters = self.assistant.make_filters(company, ticker, date_from, date_to, doc_type)
             for kind, value in self.assistant.ask_streaming(question, history, filters):
                 if kind == "token":
                     pieces.append(str(value))
@@ -548,111 +371,45 @@ class Page:
         chat[-1] = {"role": "assistant", "content": render_answer(data, anchor=f"ra-{len(turns) + 1}-{uuid.uuid4().hex[:6]}")}
         history.append({"question": question, "answer": answer.text})
         turns.append({"question": question, "answer": answer.text, "data": data})
-        yield gr.skip(), list(chat), history, turns, self.answer_chart(data), self.settings_html(answer.filters)
-
-    def answer_chart(self, data: dict) -> dict:
-        cited = {c["marker"] for c in data.get("citations") or []}
-        found = None if data.get("refused") else chart_data(data.get("sources") or [], data.get("answer", ""), cited)
-        if found is None:
-            return gr.update(visible=False, value=None)
-        metric, unit, frame = found
-        return gr.update(visible=True, value=frame, title=f"{metric} ({unit})" if unit else metric, y_title=unit or "value")
+        yield gr.skip(), list(chat), history, turns, chart_update(self.assistant.answer_chart(data)), self.settings_html(answer.filters)
 
     def export(self, turns: list[dict]):
         if not turns:
             gr.Info("Nothing to export yet: ask a question first.")
             return gr.update(value=None, visible=False)
-        s = self.settings
-        path = export_markdown(turns, f"_Model: {esc(describe(s))} · retrieval {esc(s.retrieval_mode)}, top-k {s.top_k}_")
-        return gr.update(value=str(path), visible=True)
+        return gr.update(value=str(self.assistant.export_conversation(turns)), visible=True)
 
     # ---- corpus
-    def sources_frame(self) -> pd.DataFrame:
-        records = self.assistant.sources()
-        return pd.DataFrame(
-            [[r.title, r.date, r.type, r.chunks, r.source] for r in records], columns=["title", "date", "type", "chunks", "source"]
-        )
-
     def corpus_view(self):
         """Sources table, remove dropdown, summary line."""
         try:
-            frame = self.sources_frame()
+            records = self.assistant.sources()
         except Exception as exc:  # noqa: BLE001
             log.exception("listing sources failed")
             return gr.skip(), gr.skip(), f'<div class="ra-warn">⚠ {esc(error_message(exc))}</div>'
-        choices = list(frame["source"])
-        summary = f'<div class="ra-panel">{len(frame)} sources, {int(frame["chunks"].sum()) if len(frame) else 0} chunks</div>'
-        return frame, gr.update(choices=choices, value=None), summary
-
-    def store_uploads(self, files: list[str]) -> tuple[list[str], dict[str, str], list[tuple[str, str]]]:
-        """Copy uploads to <index_dir>/uploads/.incoming with sanitised names; returns paths, source names, refusals.
-        `keep_uploads` moves the ones that indexed into <index_dir>/uploads."""
-        incoming = (self.uploads_dir / ".incoming").resolve()
-        incoming.mkdir(parents=True, exist_ok=True)
-        stored: list[str] = []
-        names: dict[str, str] = {}
-        refused: list[tuple[str, str]] = []
-        used: set[str] = set()
-        limit = self.settings.max_file_mb * 1_000_000  # the same MB as the ingest limit
-        for item in files or []:
-            src = Path(item if isinstance(item, str) else getattr(item, "name", str(item)))
-            name = safe_upload_name(src.name)
-            stem, dot, suffix = name.rpartition(".")
-            n = 2
-            while name in used:
-                name = f"{stem}-{n}.{suffix}" if dot else f"{name}-{n}"
-                n += 1
-            used.add(name)
-            if Path(name).suffix.lower() not in SUPPORTED:
-                refused.append((UPLOAD_PREFIX + name, f"unsupported type; supported: {', '.join(sorted(SUPPORTED))}"))
-                continue
-            if src.stat().st_size > limit:
-                refused.append((UPLOAD_PREFIX + name, f"is over the {self.settings.max_file_mb:g} MB limit (ASSISTANT_MAX_FILE_MB)"))
-                continue
-            # Staged first: a failed re-upload must not overwrite the copy of a version that is still indexed.
-            target = (incoming / name).resolve()
-            if target.parent != incoming:  # cannot happen with a sanitised name; refuse rather than trust it
-                refused.append((UPLOAD_PREFIX + name, "unsafe file name"))
-                continue
-            shutil.copyfile(src, target)
-            stored.append(str(target))
-            names[str(target)] = UPLOAD_PREFIX + name
-        return stored, names, refused
-
-    def keep_uploads(self, names: dict[str, str], failed: set[str]) -> None:
-        """Uploads that indexed replace their stored copy; a file that did not index is not kept."""
-        for path, source in names.items():
-            staged = Path(path)
-            if source in failed:
-                staged.unlink(missing_ok=True)
-            elif staged.exists():
-                os.replace(staged, self.uploads_dir / staged.name)
+        frame = pd.DataFrame(
+            [[r.title, r.date, r.type, r.chunks, r.source] for r in records], columns=["title", "date", "type", "chunks", "source"]
+        )
+        summary = f'<div class="ra-panel">{len(records)} sources, {sum(r.chunks for r in records)} chunks</div>'
+        return frame, gr.update(choices=[r.source for r in records], value=None), summary
 
     def ingest_files(self, files: list[str] | None, progress=gr.Progress()):
         """Outputs: summary, sources table, remove dropdown, corpus summary, file input (cleared)."""
         if not files:
             return '<div class="ra-warn">⚠ Choose one or more files first.</div>', gr.skip(), gr.skip(), gr.skip(), gr.skip()
         progress(0, desc="Copying uploads")
-        stored, names, refused = self.store_uploads(files)
-        lines: list[str] = []
         try:
-            report = None
-            if stored:
-                report = self.assistant.ingest(
-                    stored, show_progress=False, names=names, on_progress=lambda done, total: progress((done, total), desc="Indexing")
-                )
+            report = self.assistant.upload(files, on_progress=lambda done, total: progress((done, total), desc="Indexing"))
         except Exception as exc:  # noqa: BLE001
             log.exception("ingest failed")
             return f'<div class="ra-warn">⚠ {esc(error_message(exc))}</div>', gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        failed = list(refused) + (list(report.failed) if report else [])
-        if report:
-            for label, items in (("added", report.added), ("updated", report.updated), ("unchanged", report.unchanged)):
-                if items:
-                    lines.append(f'<span class="ra-status-ok">✔ {label} {len(items)}</span>: {", ".join(esc(x) for x in items)}')
-        for source, reason in failed:
+        lines: list[str] = []
+        for label, items in (("added", report.added), ("updated", report.updated), ("unchanged", report.unchanged)):
+            if items:
+                lines.append(f'<span class="ra-status-ok">✔ {label} {len(items)}</span>: {", ".join(esc(x) for x in items)}')
+        for source, reason in report.failed:
             lines.append(f'<span class="ra-status-bad">✗ failed</span>: {esc(source)} — {esc(reason)}')
-        self.keep_uploads(names, {source for source, _ in failed})
-        head = report.summary().splitlines()[0] if report else f"added 0, updated 0, unchanged 0, failed {len(failed)}"
+        head = report.summary().splitlines()[0]
         summary = f'<div class="ra-panel"><b>{esc(head)}</b><br>{"<br>".join(lines)}</div>'
         frame, dropdown, count = self.corpus_view()
         return summary, frame, dropdown, count, None
@@ -683,10 +440,6 @@ class Page:
             status = f'<div class="ra-warn">⚠ {esc(error_message(exc))}</div>'
         else:
             status = f'<div class="ra-panel ra-status-ok">Removed {esc(pending)} ({removed} chunks).</div>'
-            if pending.startswith(UPLOAD_PREFIX):
-                stored = self.uploads_dir / safe_upload_name(pending[len(UPLOAD_PREFIX) :])
-                if stored.resolve().parent == self.uploads_dir.resolve():
-                    stored.unlink(missing_ok=True)
         frame, dropdown, count = self.corpus_view()
         return gr.update(visible=False), status, None, frame, dropdown, count
 
@@ -694,58 +447,34 @@ class Page:
         return gr.update(visible=False), '<div class="ra-panel">Nothing was removed.</div>', None
 
     # ---- datasets
-    def dataset_frames(self) -> dict[str, pd.DataFrame]:
-        """Shipped dataset CSVs and uploaded CSVs that are still indexed, by source name."""
-        frames: dict[str, pd.DataFrame] = {}
-        for path in sorted((Path(self.settings.corpus_dir) / "datasets").glob("*.csv")):
-            try:
-                frames[f"corpus/datasets/{path.name}"] = read_dataset(path)
-            except (OSError, LoadError, ValueError, pd.errors.ParserError):
-                log.warning("cannot read dataset %s", path)
-        if self.uploads_dir.is_dir():
-            try:
-                indexed = {r.source for r in self.assistant.sources()}
-            except Exception:  # noqa: BLE001 - tables of shipped data still show
-                indexed = set()
-            for path in sorted(self.uploads_dir.glob("*.csv")):
-                if UPLOAD_PREFIX + path.name in indexed:
-                    try:
-                        frames[UPLOAD_PREFIX + path.name] = read_dataset(path)
-                    except (OSError, LoadError, ValueError, pd.errors.ParserError):
-                        log.warning("cannot read uploaded dataset %s", path)
-        return frames
-
     def datasets_view(self, current: str | None = None, metric: str | None = None):
         """Outputs: dataset dropdown, table, metric dropdown, chart."""
-        frames = self.dataset_frames()
-        names = list(frames)
-        current = current if current in frames else (names[0] if names else None)
-        metrics = chartable_metrics(frames)
-        metric = metric if metric in metrics else (DEFAULT_METRIC if DEFAULT_METRIC in metrics else (metrics[0] if metrics else None))
-        table = frames[current] if current else pd.DataFrame()
+        tables = self.assistant.datasets()
+        names = list(tables)
+        current = current if current in tables else (names[0] if names else None)
+        chart = self.assistant.metric_chart(metric)
         return (
             gr.update(choices=names, value=current),
-            table,
-            gr.update(choices=metrics, value=metric),
-            self.metric_chart(metric, frames),
+            tables[current] if current else pd.DataFrame(),
+            gr.update(choices=self.assistant.chartable_metrics(), value=chart.metric if chart else None),
+            self.metric_chart(chart.metric if chart else None),
         )
 
     def show_dataset(self, name: str | None) -> pd.DataFrame:
-        frames = self.dataset_frames()
-        return frames.get(name or "", pd.DataFrame())
+        return self.assistant.datasets().get(name or "", pd.DataFrame())
 
-    def metric_chart(self, metric: str | None, frames: dict[str, pd.DataFrame] | None = None):
-        if not metric:
+    def metric_chart(self, metric: str | None):
+        chart = self.assistant.metric_chart(metric) if metric else None
+        if chart is None:
             return gr.update(value=None)
-        unit, frame = metric_frame(frames if frames is not None else self.dataset_frames(), metric)
-        return gr.update(value=frame, title=f"{metric} ({unit})" if unit else metric, y_title=unit or "value")
+        return gr.update(value=chart.frame, title=chart.title, y_title=chart.unit or "value")
 
 
 def build_app(assistant: ResearchAssistant) -> gr.Blocks:
     """The whole page over one facade. Launch it with `launch(demo, settings)` (or `main()`) to get the styling."""
     page = Page(assistant)
     settings = assistant.settings
-    companies = [ALL_COMPANIES, *sorted(assistant.lexicon.aliases)]
+    companies = [ANY_COMPANY, *assistant.companies()]
 
     # delete_cache: Gradio's copies of uploads (ours live under the index folder) go after a day.
     with gr.Blocks(title="HK Tech AI Research Assistant", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
@@ -792,12 +521,12 @@ def build_app(assistant: ResearchAssistant) -> gr.Blocks:
                     with gr.Column(scale=2):
                         panel = gr.HTML(page.settings_html(), elem_id="settings")
                         with gr.Accordion("Filters · 筛选", open=True):
-                            company = gr.Dropdown(companies, value=ALL_COMPANIES, label="Company", allow_custom_value=True)
+                            company = gr.Dropdown(companies, value=ANY_COMPANY, label="Company", allow_custom_value=True)
                             ticker = gr.Textbox(label="Ticker", placeholder="e.g. 0700.HK")
                             with gr.Row():
                                 date_from = gr.Textbox(label="Date from", placeholder="YYYY-MM-DD")
                                 date_to = gr.Textbox(label="Date to", placeholder="YYYY-MM-DD")
-                            doc_type = gr.Radio(DOC_TYPES, value="all", label="Type")
+                            doc_type = gr.Radio(DOC_TYPES, value=ANY_TYPE, label="Type")
                         answer_chart = gr.BarPlot(
                             value=None,
                             x="company",
@@ -812,7 +541,7 @@ def build_app(assistant: ResearchAssistant) -> gr.Blocks:
 
             with gr.Tab("Corpus · 资料库", id="corpus") as corpus_tab:
                 gr.HTML(
-                    f"<div class='ra-panel'>Add documents ({esc(', '.join(sorted(SUPPORTED)))}; up to "
+                    f"<div class='ra-panel'>Add documents ({esc(', '.join(SUPPORTED_TYPES))}; up to "
                     f"{settings.max_file_mb:g} MB each). They are copied under the index folder and indexed at once.</div>"
                 )
                 uploads = gr.File(label="Upload files", file_count="multiple", type="filepath", elem_id="uploads", height=160)
@@ -861,7 +590,7 @@ def build_app(assistant: ResearchAssistant) -> gr.Blocks:
 
         def fresh_conversation():
             hidden = gr.update(visible=False, value=None)
-            return [], [], [], hidden, gr.update(visible=False, value=None), ALL_COMPANIES, "", "", "", "all", ""
+            return [], [], [], hidden, gr.update(visible=False, value=None), ANY_COMPANY, "", "", "", ANY_TYPE, ""
 
         new.click(
             fresh_conversation,
@@ -898,18 +627,17 @@ def build_app(assistant: ResearchAssistant) -> gr.Blocks:
 
 def theme() -> gr.themes.Base:
     # System fonts only: the default theme would fetch Google Fonts, and the page must work offline.
-    return gr.themes.Soft(
-        primary_hue="indigo", font=["system-ui", "PingFang SC", "Noto Sans CJK SC", "sans-serif"], font_mono=["ui-monospace", "monospace"]
-    )
+    return gr.themes.Soft(primary_hue="indigo", font=FONTS, font_mono=["ui-monospace", "monospace"])
 
 
-def launch(demo: gr.Blocks, settings: Settings, **overrides: Any):
+def launch(demo: gr.Blocks, assistant: ResearchAssistant, **overrides: Any):
     """Queue and launch as the settings say: host, port, auth, concurrency; never shared, no analytics."""
+    settings = assistant.settings
     demo.queue(default_concurrency_limit=max(1, int(settings.concurrency)))
     options: dict[str, Any] = dict(
         server_name=settings.host,
         server_port=settings.port,
-        auth=parse_auth(settings.auth),
+        auth=assistant.login_pairs(),
         share=False,
         show_error=False,
         ssr_mode=False,
@@ -928,21 +656,19 @@ def launch(demo: gr.Blocks, settings: Settings, **overrides: Any):
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings()
+    assistant = ResearchAssistant(Settings())
     try:
-        parse_auth(settings.auth)  # fail before indexing anything when the auth setting is malformed
+        assistant.login_pairs()  # fail before indexing anything when the auth setting is malformed
     except (OSError, ValueError) as exc:
         raise SystemExit(f"error: {exc}") from None
-    assistant = ResearchAssistant(settings)
     report = assistant.ensure_corpus(show_progress=True)
     if report is not None:
         log.info("indexed the shipped corpus: %s", report.summary())
-    _ = assistant.engine  # build the answer chain now, not on the first question
     try:
-        assistant.retrieve("港股科技公司 AI 估值")  # and load the lexical index, so the first question is not the slow one
+        log.info("warmed up in %.1f s: the first question is as fast as the next", assistant.warm_up())
     except Exception:  # noqa: BLE001 - the page still starts; the chat will show the error on a question
-        log.exception("warm-up retrieval failed")
-    launch(build_app(assistant), settings)
+        log.exception("warm-up failed")
+    launch(build_app(assistant), assistant)
 
 
 if __name__ == "__main__":

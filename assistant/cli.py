@@ -118,14 +118,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Start the chat page (ui.py at the project root), indexing the shipped corpus first if needed."""
-    from assistant.settings import PROJECT_ROOT
-
-    if not (PROJECT_ROOT / "ui.py").exists():
-        raise OSError(f"the web page {PROJECT_ROOT / 'ui.py'} is missing; run from a full checkout")
-    sys.path.insert(0, str(PROJECT_ROOT))
-    import ui
-
+    """Start the chat page (the `ui` module, installed beside this package), indexing the shipped corpus first if needed."""
+    try:
+        import ui
+    except ModuleNotFoundError as exc:
+        if exc.name != "ui":
+            raise
+        raise OSError("the web page module `ui` is not installed; reinstall the project (`pip install .`)") from None
     ui.main()
     return 0
 

@@ -1,25 +1,107 @@
-"""The self-contained HTML report and the Markdown summary table of `assistant eval` (no scripts, no external files)."""
+"""The outputs of `assistant eval`: summary.json, results.csv, the self-contained report.html (no scripts, no
+external files) and the Markdown summary table the command prints. Secrets are redacted from every file."""
 
 from __future__ import annotations
 
+import csv
 import html
+import io
+import json
 import math
 import re
+from pathlib import Path
 from typing import Any
 
-from assistant.evaluate import _SHOWN_FIELDS, QuestionResult, _source_key
+from assistant.scoring import QuestionResult, hit_at, reciprocal_rank, source_matches
+
+RESULT_COLUMNS = [
+    "config", "id", "language", "kind", "answerable", "question", "history", "expected", "expected_all", "answer",
+    "answer_chars", "first_line_hit", "refused", "correct", "correct_strict", "refusal_correct", "failure",
+    "first_hit_rank", "hit_at_1", "hit_at_5", "reciprocal_rank", "gold_sources", "retrieved_sources", "citations",
+    "citations_supported", "citation_validity", "uncited", "latency_ms", "retrieval_ms", "generation_ms", "prompt_tokens",
+    "completion_tokens", "judge_correctness", "judge_faithfulness", "error",
+]
+
+
+def result_row(r: QuestionResult) -> dict[str, Any]:
+    has_gold = bool(r.gold_sources)
+    return {
+        "config": r.config,
+        "id": r.id,
+        "language": r.language,
+        "kind": r.kind,
+        "answerable": r.answerable,
+        "question": r.question,
+        "history": json.dumps(r.history, ensure_ascii=False) if r.history else "",
+        "expected": " | ".join(r.expected),
+        "expected_all": json.dumps(r.expected_all, ensure_ascii=False) if r.expected_all else "",
+        "answer": r.answer,
+        "answer_chars": "" if r.answer_chars is None else r.answer_chars,
+        "first_line_hit": "" if r.first_line_hit is None else r.first_line_hit,
+        "refused": r.refused,
+        "correct": r.correct,
+        "correct_strict": r.correct_strict,
+        "refusal_correct": r.refusal_correct,
+        "failure": r.failure,
+        "first_hit_rank": r.first_hit_rank if r.first_hit_rank is not None else "",
+        "hit_at_1": hit_at(r.first_hit_rank, 1) if has_gold else "",
+        "hit_at_5": hit_at(r.first_hit_rank, 5) if has_gold else "",
+        "reciprocal_rank": round(reciprocal_rank(r.first_hit_rank), 4) if has_gold else "",
+        "gold_sources": " | ".join(r.gold_sources),
+        "retrieved_sources": " | ".join(f"{n}:{s}" for n, s in enumerate(r.retrieved, start=1)),
+        "citations": r.citations,
+        "citations_supported": r.citations_supported,
+        "citation_validity": "" if r.citation_validity is None else round(r.citation_validity, 4),
+        "uncited": r.uncited,
+        "latency_ms": "" if r.latency_ms is None else r.latency_ms,
+        "retrieval_ms": "" if r.retrieval_ms is None else r.retrieval_ms,
+        "generation_ms": "" if r.generation_ms is None else r.generation_ms,
+        "prompt_tokens": "" if r.prompt_tokens is None else r.prompt_tokens,
+        "completion_tokens": "" if r.completion_tokens is None else r.completion_tokens,
+        "judge_correctness": "" if r.judge_correctness is None else r.judge_correctness,
+        "judge_faithfulness": "" if r.judge_faithfulness is None else r.judge_faithfulness,
+        "error": r.error,
+    }
+
+
+def write_outputs(out_dir: Path, summary: dict, results: dict[str, list[QuestionResult]], secrets: list[str] | None = None) -> None:
+    secrets = secrets or []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(summary, ensure_ascii=False, indent=2)
+    (out_dir / "summary.json").write_text(redact(text, secrets) + "\n", encoding="utf-8")
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=RESULT_COLUMNS)
+    writer.writeheader()
+    for rows in results.values():
+        for r in rows:
+            writer.writerow(result_row(r))
+    # utf-8-sig: spreadsheet programs then read the Chinese text correctly.
+    (out_dir / "results.csv").write_text(redact(buffer.getvalue(), secrets), encoding="utf-8-sig")
+    (out_dir / "report.html").write_text(redact(render_report(summary, results), secrets), encoding="utf-8")
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+
 
 # --- the HTML report -----------------------------------------------------------------------------------------------
 PALETTE = ["#2f6db5", "#e07b39", "#3a9d5d", "#b5478f", "#7d6bc2", "#b59b2f", "#4aa3b5", "#8c564b"]
 RATE_METRICS = [
     ("pass_rate", "Pass rate (all)"),
     ("answer_accuracy", "Answer accuracy"),
+    ("answer_accuracy_strict", "Answer accuracy, strict (every group)"),
     ("refusal_accuracy", "Refusal accuracy"),
     ("false_refusal_rate", "False-refusal rate ↓"),
     ("hit_at_1", "Hit@1"),
     ("hit_at_5", "Hit@5"),
     ("mrr", "MRR"),
     ("citation_validity", "Citation validity"),
+    ("first_line_hit", "Expected answer in the first line"),
 ]
 TABLE_METRICS = [
     ("n", "Questions", "int"),
@@ -28,6 +110,8 @@ TABLE_METRICS = [
     *[(key, label, "pct" if key != "mrr" else "dec") for key, label in RATE_METRICS],
     ("retrieval_n", "Retrieval scored (answerable with gold sources)", "int"),
     ("citations", "Citations checked", "int"),
+    ("answer_chars_median", "Answer length, median (characters)", "dec1"),
+    ("answer_chars_median_answered", "Answer length, median, answerable answered", "dec1"),
     ("latency_p50_ms", "Latency p50", "ms"),
     ("latency_p95_ms", "Latency p95", "ms"),
     ("latency_mean_ms", "Latency mean", "ms"),
@@ -197,7 +281,7 @@ def _summary_table(summary: dict) -> str:
 
 def _settings_table(summary: dict) -> str:
     names = summary["config_names"]
-    keys = list(_SHOWN_FIELDS)
+    keys = list(dict.fromkeys(key for n in names for key in summary["configs"][n]["settings"]))
     head = "".join(f"<th>{_e(n)}</th>" for n in names)
     rows = []
     for key in keys:
@@ -216,6 +300,7 @@ def _group_table(summary: dict, section: str, title: str) -> str:
     if not groups:
         return ""
     cols = [("n", "n", "int"), ("pass_rate", "Pass", "pct"), ("answer_accuracy", "Accuracy", "pct"),
+            ("answer_accuracy_strict", "Strict", "pct"), ("first_line_hit", "First line", "pct"),
             ("refusal_accuracy", "Refusal acc.", "pct"), ("false_refusal_rate", "False refusal", "pct"),
             ("hit_at_1", "Hit@1", "pct"), ("hit_at_5", "Hit@5", "pct"), ("mrr", "MRR", "dec"),
             ("citation_validity", "Citations valid", "pct"), ("latency_p50_ms", "p50", "ms"), ("latency_p95_ms", "p95", "ms")]
@@ -250,10 +335,9 @@ def _group_charts(summary: dict, section: str, metrics: list[tuple[str, str]]) -
 
 
 def _sources_cell(r: QuestionResult) -> str:
-    gold = {_source_key(g) for g in r.gold_sources}
     items = []
     for n, source in enumerate(r.retrieved, start=1):
-        cls = ' class="gold"' if _source_key(source) in gold else ""
+        cls = ' class="gold"' if any(source_matches(source, g) for g in r.gold_sources) else ""
         items.append(f"<div{cls}>{n}. {_e(source)}</div>")
     retrieved = "".join(items) or '<span class="na">none</span>'
     wanted = "".join(f"<div>{_e(g)}</div>" for g in r.gold_sources)
@@ -277,6 +361,8 @@ def _failures_table(results: dict[str, list[QuestionResult]]) -> str:
         if multi:
             tags = f'<span class="tag">{_e(name)}</span>' + tags
         expected = " | ".join(r.expected) if r.expected else ("(should refuse)" if not r.answerable else "")
+        if len(r.expected_all) > 1:
+            expected = " AND ".join("(" + " | ".join(group) + ")" for group in r.expected_all)
         given = r.error or r.answer
         rows.append(
             f"<tr><td><b>{_e(r.id)}</b><br>{tags}</td><td>{_e(r.question)}{history}</td><td>{_e(expected)}</td>"
@@ -328,12 +414,15 @@ def render_report(summary: dict, results: dict[str, list[QuestionResult]]) -> st
     )
     failures = sum(1 for rs in results.values() for r in rs if r.failure)
     judge = f"LLM judge: {summary['judge']}" if summary.get("judge") else "no LLM judge (string metrics only)"
-    lang_metrics = [("answer_accuracy", "Answer accuracy"), ("hit_at_5", "Hit@5"), ("refusal_accuracy", "Refusal accuracy"),
+    lang_metrics = [("answer_accuracy", "Answer accuracy"), ("answer_accuracy_strict", "Answer accuracy, strict"),
+                    ("hit_at_5", "Hit@5"), ("refusal_accuracy", "Refusal accuracy"),
                     ("false_refusal_rate", "False-refusal rate ↓")]
     kind_metrics = [("pass_rate", "Pass rate (answerable: correct, unanswerable: refused)"), ("hit_at_5", "Hit@5")]
-    rate_chart = bar_chart("Rates (higher is better, except ↓)", overall_groups[:4])
+    answer_keys = {"pass_rate", "answer_accuracy", "answer_accuracy_strict", "refusal_accuracy", "false_refusal_rate", "first_line_hit"}
+    answer_labels = {label for key, label in RATE_METRICS if key in answer_keys}
+    rate_chart = bar_chart("Rates (higher is better, except ↓)", [g for g in overall_groups if g[0] in answer_labels])
     retrieval_chart = bar_chart(
-        "Retrieval and citations", overall_groups[4:],
+        "Retrieval and citations", [g for g in overall_groups if g[0] not in answer_labels],
         note="Hit@k and MRR are on answerable questions with gold sources; MRR shown on a 0–1 scale.",
     )
     if summary["configs"][names[0]]["by_kind"]:

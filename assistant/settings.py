@@ -9,6 +9,10 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+if not (PROJECT_ROOT / "prompts").is_dir():
+    # Installed from a wheel: the shipped corpus and prompts live inside the package (see pyproject.toml), and
+    # naming sources relative to this folder keeps them "corpus/..." as in a checkout.
+    PROJECT_ROOT = Path(__file__).resolve().parent / "shipped"
 
 
 class Settings(BaseSettings):

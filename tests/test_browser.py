@@ -38,6 +38,20 @@ WATCH_JS = """() => {
   });
   window.__watcher.observe(document.querySelector('#chatbot'), {subtree: true, childList: true, characterData: true});
 }"""
+# Draws a Chinese character and a code point no font has, in the chat's own font stack: with no CJK font installed
+# both come out as the same missing-glyph box.
+GLYPHS_JS = """() => {
+  const family = getComputedStyle(document.querySelector('#chatbot')).fontFamily;
+  const draw = ch => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 48; canvas.height = 48;
+    const g = canvas.getContext('2d');
+    g.font = '32px ' + family;
+    g.fillText(ch, 4, 38);
+    return canvas.toDataURL();
+  };
+  return {family, han: draw('\u6e2f'), missing: draw('\\u{10FFFD}'), blank: draw(' ')};
+}"""
 DONE_JS = """n => {
   const bots = document.querySelectorAll('#chatbot [data-testid=bot]');
   return bots.length > n && bots[bots.length - 1].querySelector('.ra-timing, .ra-error') !== null;
@@ -67,7 +81,7 @@ def server(tmp_path_factory):
     proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
-        wait_for_http(url, proc, log_path, 240, "assistant serve")
+        wait_for_http(url, proc, log_path, 600, "assistant serve")  # indexes the corpus and warms up first
         yield {"url": url, "proc": proc, "log": log_path, "work": work}
     finally:
         stop_process(proc)
@@ -142,6 +156,17 @@ def test_streamed_answer_with_cited_sources(page):
     assert "阿里巴巴:AI+云驱动的估值兑现" in text, "a source title is shown under the answer"
     assert "corpus/articles/alibaba-ai-cloud.md" in text
     shot(page, "01-chat-cited-answer")
+    last.screenshot(path=str(SHOTS / "01b-chinese-answer-close-up.png"))  # look at it: characters, not boxes
+
+
+def test_chinese_is_drawn_with_a_cjk_font_not_boxes(page):
+    glyphs = page.evaluate(GLYPHS_JS)
+    family = glyphs["family"]
+    for name in ("PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC"):
+        assert name in family, family
+    assert family.index("Noto Sans CJK SC") < family.index("sans-serif"), "CJK fonts come before the generic family"
+    assert glyphs["han"] != glyphs["blank"], "the character draws something"
+    assert glyphs["han"] != glyphs["missing"], "a Chinese character is drawn as the missing-glyph box: install fonts-noto-cjk"
 
 
 def test_follow_up_uses_the_conversation(page):
@@ -150,6 +175,7 @@ def test_follow_up_uses_the_conversation(page):
     assert "80" in first
     follow = ask(page, "那腾讯呢?")
     assert "46" in follow
+    assert "Understood as" in follow, "the page shows the question the follow-up was resolved to"
     shot(page, "02-chat-follow-up")
     compare = ask(page, "港股科技公司2025年股价涨幅对比")
     assert "46" in compare and "80" in compare
@@ -174,7 +200,7 @@ def test_upload_ask_remove(page, server, tmp_path):
     page.locator("#uploads input[type=file]").set_input_files([str(ARTICLE), str(hostile)])
     page.locator("#uploads", has_text=ARTICLE.name).wait_for()
     page.locator("#add").click()
-    page.wait_for_function("() => document.querySelector('#ingest-summary').innerText.includes('added')", timeout=120_000)
+    page.wait_for_function("() => document.querySelector('#ingest-summary').innerText.includes('added')", timeout=300_000)
     summary = page.locator("#ingest-summary").inner_text()
     assert "added 2" in summary and ARTICLE_SOURCE in summary, summary
     page.locator("#sources-table", has_text=ARTICLE_SOURCE).wait_for()

@@ -10,25 +10,20 @@ import pytest
 
 from assistant.answer import Answer
 from assistant.citations import Citation
-from assistant.evaluate import (
-    GoldQuestion,
-    QuestionsFileError,
+from assistant.evaluate import build_summary, load_settings_file, parse_configs, run_eval
+from assistant.questions import GoldQuestion, QuestionsFileError, load_questions
+from assistant.report import render_report, write_outputs
+from assistant.scoring import (
     answer_matches,
-    build_summary,
     first_hit_rank,
     hit_at,
-    load_questions,
-    load_settings_file,
     normalise_answer,
-    parse_configs,
     percentile,
     reciprocal_rank,
-    run_eval,
     score_answer,
+    source_matches,
     summarise,
-    write_outputs,
 )
-from assistant.report import render_report
 from assistant.settings import Settings
 
 GOLD = Path(__file__).parent / "data" / "gold.jsonl"
@@ -100,6 +95,7 @@ def test_hit_at_k_and_mrr_follow_the_rank_of_the_first_gold_source():
     ranking = ["b.md", "c.md", "a.md", "a.md", "d.md", "e.md"]
     assert first_hit_rank(ranking, ["a.md", "z.md"]) == 3
     assert first_hit_rank(ranking, ["./A.md"]) == 3  # paths compare without ./ and case
+    assert first_hit_rank(["/data/news/b.md", "upload:a.md"], ["a.md"]) == 2, "a file name matches in any folder"
     assert first_hit_rank(ranking, ["z.md"]) is None
     assert not hit_at(3, 1) and hit_at(3, 5)
     assert reciprocal_rank(3) == pytest.approx(1 / 3) and reciprocal_rank(None) == 0.0
@@ -276,3 +272,79 @@ def test_the_llm_judge_scores_over_real_http_and_its_prompt_comes_from_prompts(c
     overall = summary["configs"][summary["config_names"][0]]["overall"]
     assert overall["judge_correctness"] == 4 and overall["judge_faithfulness"] == 5
     assert prompts and all("You grade answers of a research assistant" in p and "34%" in p for p in prompts)
+
+
+# --- issue 9: file-name sources, strict scoring, answer length -----------------------------------------------------
+def test_gold_sources_given_as_file_names_match_the_file_in_any_folder():
+    assert source_matches("/work/eval/docs/rgbzh-1.txt", "rgbzh-1.txt")
+    assert source_matches("upload:Report.TXT", "report.txt")
+    assert source_matches("C:\\data\\docs\\a.md", "docs/a.md")
+    assert source_matches("corpus/articles/a.md", "corpus/articles/a.md")
+    assert not source_matches("/work/eval/docs/xrgbzh-1.txt", "rgbzh-1.txt"), "a whole file name, not a suffix of one"
+    assert not source_matches("corpus/other/a.md", "corpus/articles/a.md")
+    assert not source_matches("a.md", "")
+
+
+def test_hit_at_k_reads_the_file_names_of_sources_ingested_from_another_folder(assistant_factory, tmp_path):
+    folder = tmp_path / "elsewhere" / "docs"
+    folder.mkdir(parents=True)
+    (folder / "note-1.md").write_text("# Zorblax\n\nZorblax公司2025年收入为7亿元,同比增长12%。", encoding="utf-8")
+    (folder / "note-2.md").write_text("# Quuxly\n\nQuuxly公司的员工人数为3500人。", encoding="utf-8")
+    assistant = assistant_factory()
+    assert not assistant.ingest([str(folder)], show_progress=False).failed
+    questions = [
+        GoldQuestion(id="a", question="Zorblax公司2025年收入是多少?", answers=["7亿元"], sources=["note-1.md"], language="zh"),
+        GoldQuestion(id="b", question="Quuxly公司有多少员工?", answers=["3500人"], sources=["note-2.md"], language="zh"),
+    ]
+    overall = run_eval(questions, tmp_path / "out", assistant=assistant, show_progress=False)["configs"]["default"]["overall"]
+    assert overall["retrieval_n"] == 2 and overall["hit_at_1"] == 1.0 and overall["mrr"] == 1.0
+
+
+def test_strict_scoring_needs_one_string_of_every_group(tmp_path):
+    path = tmp_path / "q.jsonl"
+    rows = [
+        {"id": "s1", "question": "谁赢了,比分多少?", "answers": [], "answers_all": [["甲队"], ["3:1", "3比1"]]},
+        {"id": "s2", "question": "x?", "answers_all": [["A"], []]},
+    ]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows[:1]) + "\n", encoding="utf-8")
+    (gold,) = load_questions(path)
+    assert gold.answerable and gold.lenient == ["甲队"] and gold.groups == [["甲队"], ["3:1", "3比1"]]
+    half = score_answer(gold, make_answer("甲队赢了 [1]。"), "c")
+    full = score_answer(gold, make_answer("甲队以3比1获胜 [1]。"), "c")
+    assert half.correct and not half.correct_strict
+    assert full.correct and full.correct_strict
+    metrics = summarise([half, full])
+    assert metrics["answer_accuracy"] == 1.0 and metrics["answer_accuracy_strict"] == 0.5
+
+    plain = score_answer(GoldQuestion(id="p", question="q", answers=["34%"]), make_answer("34%"), "c")
+    assert plain.correct_strict is True, "without answers_all, strict is lenient"
+    path.write_text(json.dumps(rows[1]) + "\n", encoding="utf-8")
+    with pytest.raises(QuestionsFileError, match=r"line 1: \"answers_all\" holds an empty group"):
+        load_questions(path)
+
+
+def test_answer_length_and_first_line_hit_are_reported_in_every_output(tmp_path):
+    gold = GoldQuestion(id="l1", question="阿里云增速?", answers_all=[["34%"]], language="zh")
+    leading = score_answer(gold, make_answer("阿里云收入同比增长34% [1]。\n\n> 原文:……"), "c")
+    buried = score_answer(gold, make_answer("阿里云表现很好 [1]。\n增速为34% [2]。"), "c")
+    refused = score_answer(GoldQuestion(id="l2", question="?", answerable=False), make_answer("资料中没有答案。", refused=True), "c")
+    assert leading.first_line_hit and not buried.first_line_hit and refused.first_line_hit is None
+    assert leading.answer_chars == len("阿里云收入同比增长34%。 > 原文:……")
+    metrics = summarise([leading, buried, refused])
+    assert metrics["first_line_hit"] == 0.5
+    assert metrics["answer_chars_median"] == buried.answer_chars == len("阿里云表现很好。 增速为34%。")
+    assert metrics["answer_chars_median_answered"] == (leading.answer_chars + buried.answer_chars) / 2
+
+    results = {"c": [leading, buried, refused]}
+    summary = build_summary(results, {"c": Settings(index_dir=tmp_path / "i")}, {"c": {}}, "q.jsonl", 3, None)
+    write_outputs(tmp_path / "out", summary, results)
+    written = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))["configs"]["c"]["overall"]
+    for key in ("answer_accuracy_strict", "first_line_hit", "answer_chars_median", "answer_chars_median_answered"):
+        assert written[key] == metrics[key], key
+    with (tmp_path / "out" / "results.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["correct_strict"] for r in rows] == ["True", "True", "True"]
+    assert [r["first_line_hit"] for r in rows] == ["True", "False", ""] and rows[0]["expected_all"] == '[["34%"]]'
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "Answer accuracy, strict (every group)" in report and "Expected answer in the first line" in report
+    assert "Answer length, median (characters)" in report

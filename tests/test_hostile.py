@@ -19,6 +19,7 @@ import ui
 from assistant.answer import QuestionError
 from assistant.loaders import LoadError, load_bytes
 from assistant.research import ResearchAssistant
+from assistant.uploads import UPLOAD_PREFIX, safe_upload_name
 from tests.conftest import docx_bytes, free_port, pdf_bytes
 
 LIMIT = 2_000_000
@@ -174,7 +175,7 @@ def test_script_in_an_uploaded_file_and_its_name_is_indexed_as_text_and_rendered
     ],
 )
 def test_path_traversal_upload_names_become_a_plain_basename_inside_the_uploads_dir(tmp_path, claimed, expected):
-    name = ui.safe_upload_name(claimed)
+    name = safe_upload_name(claimed)
     assert name == expected
     root = (tmp_path / "uploads").resolve()
     assert (root / name).resolve().parent == root
@@ -183,7 +184,7 @@ def test_path_traversal_upload_names_become_a_plain_basename_inside_the_uploads_
 @settings(max_examples=200, deadline=None)
 @given(claimed=st.text(alphabet=st.sampled_from(list("./\\:~ .a阿b$<>|\x00\n")), max_size=40) | st.text(max_size=60))
 def test_any_claimed_upload_name_is_sanitised_to_a_visible_basename(claimed):
-    name = ui.safe_upload_name(claimed)
+    name = safe_upload_name(claimed)
     assert name and "/" not in name and "\\" not in name and "\x00" not in name
     assert not name.startswith(".") and ".." not in name
     root = Path("/srv/index/uploads")
@@ -192,7 +193,6 @@ def test_any_claimed_upload_name_is_sanitised_to_a_visible_basename(claimed):
 
 def test_uploads_with_traversal_names_are_copied_inside_the_uploads_dir(tmp_path, assistant_factory):
     assistant = assistant_factory()
-    page = ui.Page(assistant)
     src_dir = tmp_path / "browser"
     src_dir.mkdir()
     files = []
@@ -200,12 +200,13 @@ def test_uploads_with_traversal_names_are_copied_inside_the_uploads_dir(tmp_path
         path = src_dir / claimed
         path.write_text("腾讯云业务收入增长。\n", encoding="utf-8")
         files.append(str(path))
-    stored, names, refused = page.store_uploads(files)
-    root = (page.uploads_dir / ".incoming").resolve()  # staged until they index
-    assert len(stored) == 3 and not refused
+    staged = assistant.uploads.stage(files)
+    stored, names = staged.paths, staged.names
+    root = (assistant.uploads.folder / ".incoming").resolve()  # staged until they index
+    assert len(stored) == 3 and not staged.refused
     for target in stored:
         assert Path(target).parent == root and Path(target).is_file()
-        assert names[target].startswith(ui.UPLOAD_PREFIX) and "<" not in names[target] and "/" not in names[target][7:]
+        assert names[target].startswith(UPLOAD_PREFIX) and "<" not in names[target] and "/" not in names[target][7:]
 
 
 def exported_conversation(page, answer) -> str:

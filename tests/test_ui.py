@@ -1,21 +1,20 @@
-"""The Gradio page without a browser: the app builds over the real corpus, the callbacks stream and render real answers,
-and the pure helpers escape, sanitise and parse what they are given."""
+"""The Gradio page without a browser: the app builds over the real corpus, the callbacks stream and render real answers
+through the facade, and the renderers escape what they are given."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import gradio as gr
-import pandas as pd
 import pytest
 
 import ui
-from assistant.answer import Answer, QuestionError
-from assistant.citations import Citation
-from assistant.index import IndexUnavailable
+from assistant.research import ANY_COMPANY, ANY_TYPE, ResearchAssistant
+from tests.conftest import free_port
+from tests.fake_llm_server import FakeLLMServer
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-NO_FILTERS = (ui.ALL_COMPANIES, "", "", "", "all")
+NO_FILTERS = (ANY_COMPANY, "", "", "", ANY_TYPE)
 
 
 def is_skip(value) -> bool:
@@ -39,20 +38,11 @@ def page(corpus_assistant) -> ui.Page:
     return ui.Page(corpus_assistant)
 
 
-class StubAssistant:
-    """A facade whose ask_streaming replays a script (or raises), for the paths a real corpus cannot reach."""
-
-    def __init__(self, settings, script=None, error: Exception | None = None) -> None:
-        self.settings = settings
-        self.script = script or []
-        self.error = error
-        self.calls: list[tuple] = []
+class FailingAssistant(ResearchAssistant):
+    """The real facade with a fault injected into its answer chain: an error no real input is known to cause."""
 
     def ask_streaming(self, question, history=None, filters=None, mode=None):
-        self.calls.append((question, list(history or []), filters))
-        if self.error is not None:
-            raise self.error
-        yield from self.script
+        raise RuntimeError(f"boom {HOSTILE}")
 
 
 # --- the page over the real corpus -----------------------------------------------------------------------------------
@@ -108,6 +98,16 @@ def test_chart_beside_an_answer_comparing_companies(page):
     assert len(values) >= 2 and values.items() <= {"阿里巴巴": 80, "腾讯": 46, "小米": 13, "商汤": 80}.items()
 
 
+def test_a_rewritten_follow_up_shows_the_question_it_was_understood_as(page):
+    first = run(page, "阿里巴巴2025年股价涨了多少?")
+    history, turns = first[-1][2], first[-1][3]
+    second = run(page, "那腾讯呢?", history, turns)
+    resolved = second[-1][3][-1]["data"]["standalone_question"]
+    assert resolved != "那腾讯呢?" and "腾讯" in resolved
+    assert f'<div class="ra-resolved">↳ Understood as · 理解为: {resolved}</div>' in last_message(second)
+    assert 'class="ra-resolved"' not in last_message(first), "a question asked as typed shows no rewrite"
+
+
 def test_refusal_is_marked_and_lists_nearest_sources(page):
     outputs = run(page, "美团2025年的营收是多少?")
     final = last_message(outputs)
@@ -116,25 +116,19 @@ def test_refusal_is_marked_and_lists_nearest_sources(page):
     assert outputs[-1][4]["visible"] is False, "no chart beside a refusal"
 
 
-def test_company_filter_reaches_the_facade(settings_factory):
-    stub = StubAssistant(settings_factory(), error=QuestionError("stop here"))
-    page = ui.Page(stub)
-    run(page, "收入?", filters=("腾讯", "0700.hk", "2025-01-01", "2025-12", "dataset"))
-    filters = stub.calls[0][2]
-    assert (filters.company, filters.ticker, filters.date_from, filters.date_to, filters.type) == (
-        "腾讯",
-        "0700.HK",
-        "2025-01-01",
-        "2025-12",
-        "dataset",
-    )
+def test_the_filters_reach_the_answer_and_the_settings_panel(page):
+    outputs = run(page, "AI相关收入占比?", filters=("腾讯", "0700.hk", "", "", "dataset"))
+    data = outputs[-1][3][-1]["data"]
+    assert data["filters"] == {"company": "腾讯", "ticker": "0700.HK", "type": "dataset"}
+    assert data["sources"] and all(s["type"] == "dataset" and "company: 腾讯;" in s["text"] for s in data["sources"])
+    assert "company=腾讯" in outputs[-1][5] and "type=dataset" in outputs[-1][5]
 
 
-def test_datasets_tab_tables_and_default_metric(page):
+def test_datasets_tab_reads_the_index_and_charts_the_metric_with_most_companies(page):
     dropdown, table, metric, chart = page.datasets_view()
-    assert "corpus/datasets/hk_tech_ai_metrics_2025.csv" in dropdown["choices"]
-    assert {"company", "metric", "value"} <= set(table.columns)
-    assert metric["value"] == "2025年股价涨幅"
+    assert dropdown["choices"] == ["corpus/datasets/hk_tech_ai_metrics_2025.csv"]
+    assert {"company", "metric", "value"} <= set(table.columns) and len(table) == 37
+    assert metric["value"] == "2025年股价涨幅", "the only metric of the shipped dataset with four companies"
     assert dict(zip(chart["value"]["company"], chart["value"]["value"])) == {"阿里巴巴": 80, "腾讯": 46, "小米": 13, "商汤": 80}
 
 
@@ -146,60 +140,41 @@ def test_corpus_view_lists_the_shipped_sources(page):
 
 
 # --- errors, notices and the LLM fallback ----------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("error", "expected"),
-    [
-        (QuestionError("the question is empty; type a question"), "Cannot ask this: the question is empty"),
-        (IndexUnavailable("index unavailable: cannot use /x: OSError"), "The index is not available right now"),
-        (RuntimeError(f"boom {HOSTILE}"), "Something went wrong while answering (RuntimeError)"),
-    ],
-)
-def test_errors_become_a_chat_message_not_a_traceback(settings_factory, error, expected):
-    page = ui.Page(StubAssistant(settings_factory(), error=error))
-    outputs = run(page, "anything")
+def assert_error_message(outputs: list[tuple], expected: str) -> None:
     final = last_message(outputs)
-    assert 'class="ra-error"' in final and expected in final
+    assert 'class="ra-error"' in final and expected in final, final
     assert "Traceback" not in final and "<script" not in final and "<img" not in final
     assert all(is_skip(o[2]) for o in outputs), "a failed question does not enter the history"
 
 
-def test_malformed_filter_date_is_reported_in_the_chat(settings_factory):
-    page = ui.Page(StubAssistant(settings_factory()))
-    final = last_message(run(page, "收入?", filters=(ui.ALL_COMPANIES, "", "last year", "", "all")))
-    assert "is not a date" in final
+def test_a_malformed_filter_date_is_reported_in_the_chat(page):
+    outputs = run(page, "收入?", filters=("", "", "last year", "", ""))
+    assert_error_message(outputs, "Cannot ask this: the filter date &#x27;last year&#x27; is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
 
 
-def test_reset_discards_streamed_text_and_shows_the_notice(settings_factory):
-    answer = Answer(
-        question="q",
-        standalone_question="q",
-        text="Fallback says 34% [1].",
-        refused=False,
-        language="en",
-        sources=[
-            {
-                "marker": 1,
-                "source": "s.md",
-                "title": "T",
-                "date": "2025-01-01",
-                "type": "article",
-                "section": "",
-                "page": None,
-                "row": None,
-                "text": "Revenue grew 34%.",
-                "score": 1.0,
-                "similarity": 0.9,
-            }
-        ],
-        citations=[Citation(1, "s.md", "T", "2025-01-01", None, None, "", "Fallback says 34% [1].", "Revenue grew 34%.", True)],
-        notices=["The LLM failed (ConnectError); answering with the offline extractive model."],
-    )
-    script = [("token", "LLM partial "), ("reset", answer.notices[0]), ("token", "Fallback says 34% [1]."), ("answer", answer)]
-    outputs = run(ui.Page(StubAssistant(settings_factory(), script)), "q")
+def test_an_unreachable_index_is_reported_in_the_chat(settings_factory, embedder):
+    dead = ResearchAssistant(settings_factory(chroma_url=f"http://127.0.0.1:{free_port()}"), embedder=embedder)
+    assert_error_message(run(ui.Page(dead), "收入?"), "The index is not available right now")
+
+
+def test_an_unexpected_error_is_a_chat_message_without_its_text(settings_factory):
+    outputs = run(ui.Page(FailingAssistant(settings_factory())), "anything")
+    assert_error_message(outputs, "Something went wrong while answering (RuntimeError)")
+    assert "boom" not in last_message(outputs)
+
+
+def test_a_cut_llm_stream_is_replaced_by_the_offline_answer_with_a_notice(corpus_assistant, embedder):
+    with FakeLLMServer() as server:
+        server.mode = "drop"
+        llm = {"llm": "openai", "llm_base_url": server.openai_base_url, "llm_model": "fake", "llm_timeout_s": 5.0, "llm_max_retries": 0}
+        settings = corpus_assistant.settings.model_copy(update=llm)
+        outputs = run(ui.Page(ResearchAssistant(settings, embedder=embedder)), "阿里云2025年第三季度收入增长多少?")
     shown = [o[1][-1]["content"] for o in outputs if not is_skip(o[1])]
-    after_reset = shown[shown.index(next(s for s in shown if "ConnectError" in s)) :]
-    assert all("LLM partial" not in s for s in after_reset)
-    assert 'class="ra-notice"' in shown[-1] and "ConnectError" in shown[-1] and "LLM partial" not in shown[-1]
+    streamed = server.replies[0]
+    reset = next(i for i, text in enumerate(shown) if 'class="ra-notice"' in text)
+    assert any(text.endswith("▌") and text != "… ▌" for text in shown[:reset]), "the model's answer had begun to stream"
+    assert all(streamed[:20] not in text for text in shown[reset:]), "none of the cut answer is kept"
+    assert "ASSISTANT_LLM_BASE_URL" in shown[-1] and "34%" in shown[-1]
 
 
 # --- pure helpers ----------------------------------------------------------------------------------------------------
@@ -265,110 +240,16 @@ def test_streaming_text_is_escaped():
     assert "<script" not in out and "<img" not in out and out.endswith("▌")
 
 
-@pytest.mark.parametrize(
-    ("given", "expected"),
-    [
-        ("../../etc/passwd", "passwd"),
-        ("/abs/x.md", "x.md"),
-        ("C:\\x\\y.txt", "y.txt"),
-        ("..", "upload"),
-        ("", "upload"),
-        (".bashrc", "bashrc"),
-        ("报告 2025.pdf", "报告 2025.pdf"),
-        ("a<script>b.md", "a_script_b.md"),
-        ("x/..\\..//", "upload"),
-        ("name\x00.txt", "name_.txt"),
-    ],
-)
-def test_safe_upload_name(given, expected):
-    assert ui.safe_upload_name(given) == expected
-
-
-def test_safe_upload_name_never_leaves_a_directory():
-    for name in ["../../etc/passwd", "/abs/x.md", "C:\\x\\y.txt", "....//....//x", "~/.ssh/id_rsa", "a/../../b.txt"]:
-        safe = ui.safe_upload_name(name)
-        assert "/" not in safe and "\\" not in safe and ".." not in safe and not safe.startswith(".")
-    assert len(ui.safe_upload_name("x" * 500 + ".md")) <= 110
-
-
-def test_parse_auth_inline_and_file(tmp_path):
-    assert ui.parse_auth(None) is None and ui.parse_auth("  ") is None
-    assert ui.parse_auth("ann:pw1, bob:p:w:2") == [("ann", "pw1"), ("bob", "p:w:2")]
-    path = tmp_path / "users.txt"
-    path.write_text("# analysts\nann:pw1\n\ncarl:secret,dee:x\n", encoding="utf-8")
-    assert ui.parse_auth(str(path)) == [("ann", "pw1"), ("carl", "secret"), ("dee", "x")]
-
-
-@pytest.mark.parametrize("value", ["ann", "ann:", ":pw", "ann:pw,bob", "/no/such/auth-file"])
-def test_parse_auth_rejects_malformed_without_echoing_secrets(value):
-    with pytest.raises(ValueError) as info:
-        ui.parse_auth(value)
-    assert value not in str(info.value) and "pw" not in str(info.value)
-
-
-def dataset_source(marker: int, company: str, metric: str, value: str, unit: str = "%") -> dict:
-    text = f"company: {company}; ticker: X; metric: {metric}; value: {value}; unit: {unit}; period: 2025; source: s。"
-    return {"marker": marker, "type": "dataset", "text": text, "row": marker + 1}
-
-
-def test_parse_row_reads_the_index_row_format():
-    row = ui.parse_row("company: 阿里巴巴; ticker: 9988.HK; metric: 2025年股价涨幅; value: 80; unit: %; period: 2025; source: 中金。")
-    assert row == {
-        "company": "阿里巴巴",
-        "ticker": "9988.HK",
-        "metric": "2025年股价涨幅",
-        "value": "80",
-        "unit": "%",
-        "period": "2025",
-        "source": "中金",
-    }
-
-
-def test_chart_data_from_sources():
-    sources = [
-        {"marker": 1, "type": "article", "text": "company: Z; metric: 2025年股价涨幅; value: 999。"},
-        dataset_source(2, "阿里巴巴", "2025年股价涨幅", "80"),
-        dataset_source(3, "腾讯", "2025年股价涨幅", "46"),
-        dataset_source(4, "腾讯", "AI相关收入占比", "18"),
-        dataset_source(5, "小米", "2025年股价涨幅", "13"),
-        dataset_source(6, "小米", "全球月活用户", "n/a"),
-    ]
-    metric, unit, frame = ui.chart_data(sources, answer_text="阿里巴巴2025年股价涨幅超80% [1]。")
-    assert (metric, unit) == ("2025年股价涨幅", "%")
-    assert isinstance(frame, pd.DataFrame) and dict(zip(frame["company"], frame["value"])) == {"阿里巴巴": 80, "腾讯": 46, "小米": 13}
-    assert ui.chart_data(sources, cited={3}) is not None, "a cited row of the metric is enough"
-    assert ui.chart_data(sources, answer_text="Zorblax revenue was 7亿元 [1]。") is None, "not beside an unrelated answer"
-    assert ui.chart_data(sources[:3], answer_text="x", cited={2}) is not None
-    assert ui.chart_data([dataset_source(1, "A", "m", "1")], cited={1}) is None, "one company is not a comparison"
-    assert ui.chart_data([], answer_text="anything") is None
-
-
-def test_metric_frame_and_chartable_metrics():
-    frames = {
-        "a.csv": pd.DataFrame({"company": ["A", "B", "C"], "metric": ["m", "m", "n"], "value": ["1", "2.5", "x"], "unit": ["%", "%", ""]}),
-        "b.csv": pd.DataFrame({"name": ["no chart columns"]}),
-    }
-    unit, frame = ui.metric_frame(frames, "m")
-    assert unit == "%" and list(frame["company"]) == ["A", "B"] and list(frame["value"]) == [1.0, 2.5]
-    assert ui.chartable_metrics(frames) == ["m"]
-
-
-def test_make_filters():
-    f = ui.make_filters(ui.ALL_COMPANIES, " ", "2025", "2025-12-31", "all")
-    assert f.active() == {"date_from": "2025", "date_to": "2025-12-31"}
-    assert ui.make_filters("小米", "1810.hk", "", "", "article").active() == {"company": "小米", "ticker": "1810.HK", "type": "article"}
-    with pytest.raises(QuestionError):
-        ui.make_filters(None, None, "2025/01/01", None, None)
-
-
-def test_export_markdown_writes_an_escaped_file(tmp_path):
-    data = hostile_answer()
-    path = ui.export_markdown([{"question": f"Q {HOSTILE}", "answer": data["answer"], "data": data}], "_settings_", tmp_path)
+def test_export_writes_an_escaped_markdown_file(corpus_assistant, tmp_path):
+    data = {**hostile_answer(), "question": "Q", "standalone_question": f"Q about {HOSTILE}"}
+    path = corpus_assistant.export_conversation([{"question": f"Q {HOSTILE}", "answer": data["answer"], "data": data}], tmp_path)
     assert path.parent == tmp_path and path.suffix == ".md"
     text = path.read_text(encoding="utf-8")
     assert "<script" not in text and "&lt;script&gt;" in text
     assert "### Sources" in text and "[1]" in text and "not supported: [2]" in text and "cited: «" in text
-    default = ui.export_markdown([{"question": "q", "answer": "a", "data": {}}])
+    assert "_Understood as: Q about &lt;script&gt;" in text
+    assert "offline extractive answerer" in text, "the export names the model that answered"
+    default = corpus_assistant.export_conversation([{"question": "q", "answer": "a", "data": {}}])
     assert default.exists() and Path(default).parent != tmp_path
 
 
@@ -378,24 +259,13 @@ def test_plain_messages_accepts_gradio6_content_parts():
 
 
 # --- uploads, ingest and removal (a fresh index) ---------------------------------------------------------------------
-def test_store_uploads_keeps_files_inside_the_uploads_folder(settings_factory, tmp_path):
-    page = ui.Page(StubAssistant(settings_factory(max_file_mb=0.001)))
-    given = tmp_path / "given"
-    given.mkdir()
-    (given / "a;rm -rf ~.md").write_text("# A\n\nsmall", encoding="utf-8")
-    (given / "notes.exe").write_bytes(b"MZ")
-    (given / "big.txt").write_text("x" * 5000, encoding="utf-8")
-    other = tmp_path / "other"
-    other.mkdir()
-    (other / "a;rm -rf ~.md").write_text("# A2\n\nsame name, other folder", encoding="utf-8")
-    stored, names, refused = page.store_uploads(
-        [str(p) for p in (given / "a;rm -rf ~.md", other / "a;rm -rf ~.md", given / "notes.exe", given / "big.txt")]
-    )
-    root = (page.uploads_dir / ".incoming").resolve()  # staged until they index
-    assert [Path(p).parent for p in stored] == [root, root]
-    assert list(names.values()) == ["upload:a_rm -rf _.md", "upload:a_rm -rf _-2.md"]
-    assert [r[0] for r in refused] == ["upload:notes.exe", "upload:big.txt"]
-    assert "unsupported type" in refused[0][1] and "MB limit" in refused[1][1]
+def test_refused_uploads_are_listed_with_their_reason(assistant_factory, tmp_path):
+    page = ui.Page(assistant_factory(max_file_mb=0.001))
+    (tmp_path / "notes.exe").write_bytes(b"MZ")
+    (tmp_path / "big.txt").write_text("x" * 5000, encoding="utf-8")
+    summary = page.ingest_files([str(tmp_path / "notes.exe"), str(tmp_path / "big.txt")])[0]
+    assert "failed 2" in summary and "upload:notes.exe — unsupported type" in summary and "MB limit" in summary
+    assert not page.assistant.uploads.folder.joinpath("big.txt").exists()
 
 
 def test_ingest_list_and_remove_with_confirmation(assistant_factory, tmp_path):
@@ -410,8 +280,8 @@ def test_ingest_list_and_remove_with_confirmation(assistant_factory, tmp_path):
     assert "✗ failed" in summary and "upload:empty.txt" in summary and "empty" in summary
     assert "<img" not in summary and cleared is None
     assert "upload:zorblax_b_.md" in dropdown["choices"] and "upload:empty.txt" not in dropdown["choices"]
-    assert not (page.uploads_dir / "empty.txt").exists(), "a file that failed to index is not kept"
-    assert (page.uploads_dir / "zorblax_b_.md").exists()
+    assert not (page.assistant.uploads.folder / "empty.txt").exists(), "a file that failed to index is not kept"
+    assert (page.assistant.uploads.folder / "zorblax_b_.md").exists()
 
     box, text, pending = page.ask_remove("upload:zorblax_b_.md")
     assert box["visible"] is True and pending == "upload:zorblax_b_.md" and "<img" not in text and "&lt;img" in text
@@ -422,7 +292,7 @@ def test_ingest_list_and_remove_with_confirmation(assistant_factory, tmp_path):
     box, status, pending, frame, dropdown, count = page.confirm_remove("upload:zorblax_b_.md")
     assert box["visible"] is False and "Removed upload:zorblax_b_.md" in status and pending is None
     assert "upload:zorblax_b_.md" not in dropdown["choices"]
-    assert not (page.uploads_dir / "zorblax_b_.md").exists()
+    assert not (page.assistant.uploads.folder / "zorblax_b_.md").exists()
     assert "not indexed" in page.confirm_remove("upload:zorblax_b_.md")[1]
     assert page.ask_remove(None)[0]["visible"] is False
 
@@ -437,8 +307,8 @@ def test_a_failed_re_upload_keeps_the_stored_copy_of_the_indexed_version(assista
     assert "added 1" in page.ingest_files([str(good / "peers.md")])[0]
     summary = page.ingest_files([str(broken / "peers.md")])[0]
     assert "✗ failed" in summary
-    assert "美团" in (page.uploads_dir / "peers.md").read_text(encoding="utf-8"), "the indexed version's file survives"
-    assert not list((page.uploads_dir / ".incoming").iterdir())
+    assert "美团" in (page.assistant.uploads.folder / "peers.md").read_text(encoding="utf-8"), "the indexed version's file survives"
+    assert not list((page.assistant.uploads.folder / ".incoming").iterdir())
 
 
 def test_uploaded_csv_joins_the_datasets_tab(assistant_factory, tmp_path):
@@ -448,5 +318,10 @@ def test_uploaded_csv_joins_the_datasets_tab(assistant_factory, tmp_path):
     summary = page.ingest_files([str(csv)])[0]
     assert "added 1" in summary
     dropdown, _table, metric, chart = page.datasets_view()
-    assert "upload:peers.csv" in dropdown["choices"]
-    assert {"美团": -20, "快手": 30}.items() <= dict(zip(chart["value"]["company"], chart["value"]["value"])).items()
+    assert dropdown["choices"] == ["upload:peers.csv"] and metric["value"] == "2025年股价涨幅"
+    assert dict(zip(chart["value"]["company"], chart["value"]["value"])) == {"美团": -20, "快手": 30}
+    table = page.show_dataset("upload:peers.csv")
+    assert table.to_dict("records") == [
+        {"company": "美团", "metric": "2025年股价涨幅", "value": "-20", "unit": "%"},
+        {"company": "快手", "metric": "2025年股价涨幅", "value": "30", "unit": "%"},
+    ]

@@ -6,6 +6,8 @@ import httpx
 import pytest
 
 import ui
+from assistant.auth import parse_auth
+from assistant.research import ResearchAssistant
 from tests.conftest import free_port
 
 # Every route that returns data or acts: config (holds the page's content), API description, queue, direct calls,
@@ -26,8 +28,9 @@ PROTECTED = [
 @pytest.fixture(scope="module")
 def guarded_page(corpus_assistant):
     settings = corpus_assistant.settings.model_copy(update={"auth": "ann:pw-1", "port": free_port()})
-    demo = ui.build_app(corpus_assistant)
-    ui.launch(demo, settings, prevent_thread_lock=True)
+    guarded = ResearchAssistant(settings, embedder=corpus_assistant.embedder)  # the same index, with sign-in
+    demo = ui.build_app(guarded)
+    ui.launch(demo, guarded, prevent_thread_lock=True)
     yield f"http://127.0.0.1:{settings.port}"
     demo.close()
 
@@ -53,3 +56,18 @@ def test_a_wrong_password_is_refused_and_the_right_one_opens_the_api(guarded_pag
         assert good.status_code == 200
         assert client.get(guarded_page + "/config").status_code == 200
         assert client.get(guarded_page + "/gradio_api/info").status_code == 200
+
+
+def test_parse_auth_inline_and_file(tmp_path):
+    assert parse_auth(None) is None and parse_auth("  ") is None
+    assert parse_auth("ann:pw1, bob:p:w:2") == [("ann", "pw1"), ("bob", "p:w:2")]
+    path = tmp_path / "users.txt"
+    path.write_text("# analysts\nann:pw1\n\ncarl:secret,dee:x\n", encoding="utf-8")
+    assert parse_auth(str(path)) == [("ann", "pw1"), ("carl", "secret"), ("dee", "x")]
+
+
+@pytest.mark.parametrize("value", ["ann", "ann:", ":pw", "ann:pw,bob", "/no/such/auth-file"])
+def test_parse_auth_rejects_malformed_without_echoing_secrets(value):
+    with pytest.raises(ValueError) as info:
+        parse_auth(value)
+    assert value not in str(info.value) and "pw" not in str(info.value)
