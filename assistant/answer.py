@@ -4,6 +4,7 @@ checked -> Answer. `AnswerEngine.chain` is that pipeline, built once."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -18,6 +19,7 @@ from assistant.embeddings import Embedder
 from assistant.llm import configured_model, describe, extractive_answerer, setting_name
 from assistant.offline import count_tokens
 from assistant.prompts import Prompts
+from assistant.rankings import RankingAnswer, answer_ranking, is_ranking_question
 from assistant.retrieval import Filters, Passage, Retrieval, Retriever
 from assistant.rewrite import rewrite
 from assistant.settings import Settings
@@ -110,6 +112,8 @@ class AnswerEngine:
             | StrOutputParser()
         )
         self.offline_answer = RunnableGenerator(self._offline_tokens)
+        self._rows: tuple[str, list[Document]] = ("", [])  # dataset rows, by index fingerprint
+        self._rows_lock = threading.Lock()
         # question (+ history) -> standalone question -> hybrid retrieval -> answer (streamed) -> markers checked.
         self.chain = (
             RunnablePassthrough.assign(standalone=RunnableLambda(self._standalone_step))
@@ -190,11 +194,27 @@ class AnswerEngine:
         }
         yield from self.chain.stream(inputs)
 
+    def _ranking(self, question: str, language: str) -> RankingAnswer | None:
+        """Rankings and comparisons of one metric are computed over every dataset row of the index, not over the
+        few passages retrieval returned (those may miss a company's row)."""
+        if not is_ranking_question(question):
+            return None
+        with self._rows_lock:
+            fingerprint = self.retriever.index.fingerprint()
+            if self._rows[0] != fingerprint:
+                self._rows = (fingerprint, self.retriever.index.dataset_rows())
+            rows = self._rows[1]
+        return answer_ranking(question, rows, self.lexicon, language) if rows else None
+
     def _answer_step(self, inputs: Iterator[dict]) -> Iterator[tuple[str, object]]:
         data = _gather(inputs)
         question, standalone, retrieval, filters = data["question"], data["standalone"], data["retrieval"], data["filters"]
         language = language_of(question)
         passages = retrieval.passages
+        ranking = self._ranking(standalone, language) if not filters.active() else None
+        if ranking is not None:
+            yield from self._ranked_answer(data, ranking, language)
+            return
         documents = [p.to_document() for p in passages]
         answer = Answer(
             question=question, standalone_question=standalone, text="", refused=False, language=language,
@@ -241,6 +261,24 @@ class AnswerEngine:
                 answer.citations, answer.uncited = check(answer.text, passages)
         answer.tokens["completion"] = count_tokens(answer.text)
         answer.tokens.setdefault("prompt", count_tokens(standalone) + sum(count_tokens(d.page_content) for d in documents))
+        answer.timing["generation_ms"] = round((time.perf_counter() - gen_start) * 1000, 1)
+        answer.timing["total_ms"] = round((time.perf_counter() - data["started"]) * 1000, 1)
+        yield "answer", answer
+
+    def _ranked_answer(self, data: dict, ranking: RankingAnswer, language: str) -> Iterator[tuple[str, object]]:
+        """A ranking computed over dataset rows: the rows used are the numbered sources, each figure cited."""
+        gen_start = time.perf_counter()
+        passages = [Passage(str(d.metadata.get("id", "")), d.page_content, dict(d.metadata)) for d in ranking.used]
+        answer = Answer(
+            question=data["question"], standalone_question=data["standalone"], text=ranking.text.strip(), refused=False,
+            language=language, sources=[source_entry(n, p) for n, p in enumerate(passages, start=1)],
+            notices=data["notices"], model=self.model_name, filters=data["filters"].active(),
+        )
+        answer.timing["retrieval_ms"] = round(data["retrieval"].ms, 1)
+        for line in answer.text.splitlines(keepends=True):
+            yield "token", line
+        answer.citations, answer.uncited = check(answer.text, passages, set(ranking.derived))
+        answer.tokens = {"prompt": 0, "completion": count_tokens(answer.text)}
         answer.timing["generation_ms"] = round((time.perf_counter() - gen_start) * 1000, 1)
         answer.timing["total_ms"] = round((time.perf_counter() - data["started"]) * 1000, 1)
         yield "answer", answer

@@ -74,8 +74,11 @@ def best_quote(sentence: str, passage_text: str) -> str:
     return best
 
 
-def check(text: str, passages: list[Passage]) -> tuple[list[Citation], list[dict]]:
-    """Citations for every marker, each with a support verdict; and sentences with figures but no citation."""
+def check(text: str, passages: list[Passage], computed: set[str] | None = None) -> tuple[list[Citation], list[dict]]:
+    """Citations for every marker, each with a support verdict; and sentences with figures but no citation.
+    `computed` holds figures the answer derived from its cited rows (a difference, a rank): they are in no passage
+    and are not flagged for it."""
+    computed = {c.replace(",", "") for c in computed or ()}
     citations: list[Citation] = []
     uncited: list[dict] = []
     for sentence in split_sentences(text):
@@ -88,7 +91,7 @@ def check(text: str, passages: list[Passage]) -> tuple[list[Citation], list[dict
         cited_numbers: set[str] = set()
         for m in markers:
             cited_numbers |= set(numbers_in(normalize(passages[m - 1].text)))
-        missing = sorted(numbers - cited_numbers)
+        missing = sorted(numbers - cited_numbers - computed)
         for m in dict.fromkeys(markers):
             passage = passages[m - 1]
             meta = passage.meta

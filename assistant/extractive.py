@@ -31,7 +31,8 @@ from assistant.text import Lexicon, language_of, mentions, normalize, split_sent
 # Sentences that address the reader as a model are instructions smuggled into data: never repeat them. Only
 # imperative forms aimed at the reader count, so ordinary talk about "system prompts" in an AI corpus stays.
 _INJECTION = re.compile(
-    r"ignore (all |any )?(the )?(previous|prior|above|earlier) (instructions|rules|prompts?)|disregard (all |any )?(previous|prior|the above)|"
+    r"ignore (all |any )?(the )?(previous|prior|above|earlier) (instructions|rules|prompts?)|"
+    r"disregard (all |any )?(previous|prior|the above)|"
     r"\byou are now\b|from now on,? (you|answer|reply)|new instructions?:|(reply|respond|answer) only with|"
     r"忽略(之前|以上|前面|先前|所有|上述)的?(指令|指示|规则|内容|提示)|无视(之前|以上|上述)|你现在是|从现在(开始|起)[,，]?你|只(能|许)(回答|回复|输出)|"
     r"assistant:|[<\u2039]/?(passage|question)",
@@ -67,7 +68,7 @@ _ZH_UNITS = {"亿": "100 million", "万亿": "trillion", "万": "10 thousand"}
 _MAX_QUOTE = 110
 _DESCRIBED_COVERAGE = 0.7  # a sentence must cover this much of a question whose answer is no name, number or date
 # How far (in characters) an answer item may stand from the asked attribute's words, by the kind of item.
-_REACH = {"number": 20, "date": 24, "person": 12, "place": 16, "entity": 16}  # characters of a quoted sentence before it is cut to the clauses that matter
+_REACH = {"number": 20, "date": 24, "person": 12, "place": 16, "entity": 16}
 
 
 @dataclass
@@ -236,12 +237,15 @@ class ExtractiveAnswerer:
                 spots += [m.start() for m in re.finditer(re.escape(probe), low)]
         return sorted(spots)
 
-    def _lead(self, sentence: str, asked: Asked) -> str:
+    def _lead(self, sentence: str, asked: Asked, structured: bool = False) -> str:
         """The item of the expected kind that the sentence holds and the question does not, next to where the
         sentence speaks of the asked attribute; "" when there is none."""
         items = self._items(sentence, asked)
         if not items or asked.expects in ("reason", "any"):
             return items[0][1] if items else ""
+        if structured:  # a table row is label, period and value by construction: no distance to judge
+            near_items = [(0, pos, item) for pos, item in items if self._in_asked_period(sentence, pos, asked)]
+            return near_items[0][2] if near_items else ""
         anchors = self._anchors(sentence, asked)
         if not anchors:
             return items[0][1] if not asked.attributes else ""
@@ -287,8 +291,8 @@ class ExtractiveAnswerer:
             found = []
             for match in NUMBER_WITH_UNIT.finditer(text):
                 item, number, unit = match.group(0).strip(), match.group(1), match.group(2) or ""
-                after = text[match.end() : match.end() + 1]
-                if not unit and (re.match(r"[A-Za-z\d]", after) or re.match(r"\.[A-Za-z]", text[match.end():match.end() + 2])):
+                after = text[match.end(1) : match.end(1) + 2]  # right after the digits, before any space
+                if not unit and (re.match(r"[A-Za-z\d]", after) or re.match(r"\.[A-Za-z]", after)):
                     continue  # "3D", "5G": part of a name
                 if re.fullmatch(r"[一两二]", number) or (not unit and not re.search(r"\d", number)):
                     continue  # "一名官员", "三" in "近三年": wording, not an amount
@@ -350,7 +354,7 @@ class ExtractiveAnswerer:
                 return False
             if not named and not (asked.periods & periods_in(s.context + " " + s.date)):
                 return False
-        s.lead = self._lead(s.text, asked)
+        s.lead = self._lead(s.text, asked, structured=s.row is not None)
         return bool(s.lead)
 
     # --- scoring ----------------------------------------------------------------------------------------------
@@ -473,7 +477,7 @@ class ExtractiveAnswerer:
 
     def _lead_line(self, asked: Asked, best: _Sentence, found: list[_Sentence]) -> str:
         if asked.expects in ("reason", "any"):
-            return ("据资料" if asked.language == "zh" else "According to the sources") + f" [{best.passage}]" + (":" if asked.language == "zh" else ":")
+            return ("据资料" if asked.language == "zh" else "According to the sources") + f" [{best.passage}]:"
         items = [best.lead]
         if asked.expects == "person":
             # Several sentences may each name some of the people asked for ("主演有哪些").

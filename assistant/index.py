@@ -196,6 +196,12 @@ class Index:
                 return
             offset += batch
 
+    def dataset_rows(self) -> list[Document]:
+        """Every dataset row chunk (type "dataset") as a Document whose metadata carries its chunk id."""
+        chunks, _ = self._collections()
+        got = self._call(chunks.get, where={"type": "dataset"}, include=["documents", "metadatas"])
+        return [Document(page_content=t, metadata={**m, "id": i}) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+
     def all_chunks(self, batch: int = 5000, texts: bool = True) -> tuple[list[str], list[str], list[dict]]:
         """Every chunk's id, text and metadata as three lists."""
         ids: list[str] = []

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from assistant.rewrite import subjects_in
 from assistant.text import Lexicon, language_of, normalize, words
 
 # The kind of item an answer must hold, judged from the question's own words. Order matters: the first match wins,
@@ -32,7 +33,8 @@ _EXPECTS: list[tuple[str, re.Pattern[str]]] = [
     (
         "date",
         re.compile(
-            r"何时|什么时候|哪一?天|哪一?年|几月|几号|哪个月|时间|日期|时候|\bwhen\b|what (date|day|year|month|time)|which (year|month|day)",
+            r"何时|什么时候|哪一?天|哪一?年|几月|几号|哪个月|时间|日期|时候|"
+            r"\bwhen\b|what (date|day|year|month|time)|which (year|month|day)",
             re.I,
         ),
     ),
@@ -68,8 +70,8 @@ _TICKER = re.compile(r"\b\d{4,5}\.HK\b|\b[A-Z]{2,5}\b(?=\s*\))", re.I)
 # A number with what it counts: "1500米", "45.8%", "12人", "3.71万人" (years are periods, handled apart).
 NUMBER_WITH_UNIT = re.compile(
     r"(?<![A-Za-z\d.\-])(\d+(?:[.,]\d+)*|[零一二两三四五六七八九十百千万亿]+(?=[个人名次年天倍家款项支队座架辆台元%]))"
-    r"\s*(%|‰|亿|万|千|百|个|人次|人|名|次|倍|家|款|项|支|队|座|架|辆|台|吨|斤|公里|千米|米|元|美元|港元|港币|亿元|万元|"
-    r"nm|token/s|km|mph|million|billion|trillion|thousand|percent)?",
+    r"\s*(%|‰|(?:万亿|亿|万|千|百)?(?:美元|港元|港币|元|人次|人|名|个|辆|吨|台|架|次|倍|家|款|项|支|队|座|斤|公里|千米|米|件|张|部|所|只|天|年)"
+    r"|万亿|亿|万|千|百|nm|token/s|km|mph|million|billion|trillion|thousand|percent)?",
     re.I,
 )
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
@@ -150,9 +152,11 @@ PLACE_TAGS = ("ns",)
 _INTERROGATIVES: list[tuple[str, re.Pattern[str]]] = [
     ("reason", re.compile(r"为什么|为何|什么原因|何以|\bwhy\b", re.I)),
     ("person", re.compile(r"谁|哪位|\bwho\b|\bwhom\b", re.I)),
-    ("date", re.compile(r"何时|什么时候|哪一?天|哪一?年|几月|几号|哪个月|\bwhen\b|what (date|day|year|month)|which (year|month|day)", re.I)),
+    ("date", re.compile(r"何时|什么时候|哪一?天|哪一?年|几月|几号|哪个月|\bwhen\b|what (date|day|year|month)|which (year|month|day)",
+                        re.I)),
     ("place", re.compile(r"哪里|哪儿|在哪|何地|何处|哪个(城市|国家|省|地区)|哪座|\bwhere\b|which (city|country|place)", re.I)),
-    ("number", re.compile(r"多少|多长|多久|多大|多高|多远|多重|几[个次家款名位年天人所支只倍成纳]|\bhow (much|many|fast|large|big|long|high)\b", re.I)),
+    ("number", re.compile(r"多少|多长|多久|多大|多高|多远|多重|几[个次家款名位年天人所支只倍成纳]|\bhow (much|many|fast|large|big|long|high)\b",
+                          re.I)),
     ("entity", re.compile(r"哪[个家部支款只所种些队国项]|\bwhich\b", re.I)),
 ]
 
@@ -171,6 +175,9 @@ def analyse(question: str, lexicon: Lexicon) -> Asked:
     question = normalize(question).strip()
     companies = lexicon.companies_in(question)
     entities = [n for n in proper_names(question) if n.lower() not in _QUESTION_WORDS and not _YEAR.fullmatch(n)]
+    for subject in subjects_in(question, lexicon):  # a company name the tagger cut into common words
+        if not subject.known and not any(subject.name.lower() in e.lower() or e.lower() in subject.name.lower() for e in entities):
+            entities.append(subject.name)
     for company in companies:  # a lexicon name the tagger missed still names the subject
         if not any(company.lower() in e.lower() or e.lower() in company.lower() for e in entities):
             entities.append(next((a for a in lexicon.aliases_of(company) if a.lower() in question.lower()), company))
