@@ -155,8 +155,8 @@ _INTERROGATIVES: list[tuple[str, re.Pattern[str]]] = [
     ("date", re.compile(r"何时|什么时候|哪一?天|哪一?年|几月|几号|哪个月|\bwhen\b|what (date|day|year|month)|which (year|month|day)",
                         re.I)),
     ("place", re.compile(r"哪里|哪儿|在哪|何地|何处|哪个(城市|国家|省|地区)|哪座|\bwhere\b|which (city|country|place)", re.I)),
-    ("number", re.compile(r"多少|多长|多久|多大|多高|多远|多重|几[个次家款名位年天人所支只倍成纳]|\bhow (much|many|fast|large|big|long|high)\b",
-                          re.I)),
+    ("number", re.compile(r"多少|多长|多久|多大|多高|多远|多重|几[个次家款名位年天人所支只倍成纳]|"
+                          r"\bhow (much|many|fast|large|big|long|high)\b", re.I)),
     ("entity", re.compile(r"哪[个家部支款只所种些队国项]|\bwhich\b", re.I)),
 ]
 
