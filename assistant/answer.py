@@ -20,7 +20,7 @@ from assistant.llm import configured_model, describe, extractive_answerer, setti
 from assistant.offline import count_tokens
 from assistant.prompts import Prompts
 from assistant.rankings import RankingAnswer, answer_ranking, is_ranking_question
-from assistant.retrieval import Filters, Passage, Retrieval, Retriever
+from assistant.retrieval import Filters, HybridRetriever, Passage, Retrieval, Retriever
 from assistant.rewrite import rewrite
 from assistant.settings import Settings
 from assistant.text import Lexicon, language_of, normalize
@@ -96,6 +96,7 @@ class AnswerEngine:
     def __init__(self, settings: Settings, retriever: Retriever, lexicon: Lexicon, embedder: Embedder) -> None:
         self.settings = settings
         self.retriever = retriever
+        self.documents = HybridRetriever(engine=retriever)
         self.lexicon = lexicon
         self.prompts = Prompts(settings.prompts_dir)
         self.extractive = extractive_answerer(lexicon, self.prompts, embedder)
@@ -166,7 +167,14 @@ class AnswerEngine:
         return self.standalone(data["question"], data["history"])
 
     def _retrieve_step(self, data: dict) -> Retrieval:
-        return self.retriever.run(data["standalone"], data["filters"], data["mode"])
+        start = time.perf_counter()
+        documents = self.documents.invoke(data["standalone"], filters=data["filters"], mode=data["mode"])
+        passages = [Passage.from_document(d) for d in documents]
+        # Each retriever's best passages stay in the top k, so the best similarity seen is among them.
+        best = max((p.dense for p in passages if p.dense is not None), default=0.0)
+        if (data["mode"] or self.settings.retrieval_mode) == "bm25":
+            best = 1.0 if passages else 0.0  # no similarity to judge: the answerer's evidence check decides
+        return Retrieval(data["standalone"], passages, best, (time.perf_counter() - start) * 1000)
 
     def stream(
         self,

@@ -20,30 +20,22 @@ def extractive_answerer(lexicon: Lexicon, prompts: Prompts, embedder: Embedder |
 
 
 def configured_model(settings: Settings) -> BaseChatModel | None:
-    """The LLM the settings ask for, or None for the offline default."""
-    if settings.llm == "openai":
-        from langchain_openai import ChatOpenAI
+    """The LLM the settings ask for, built by LangChain's `init_chat_model`, or None for the offline default."""
+    if settings.llm == "extractive":
+        return None
+    from langchain.chat_models import init_chat_model
 
+    if settings.llm == "openai":
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
-        return ChatOpenAI(
-            model=settings.llm_model,
-            base_url=settings.llm_base_url,
-            api_key=key,
-            timeout=settings.llm_timeout_s,
-            max_retries=settings.llm_max_retries,
-            temperature=settings.llm_temperature,
+        return init_chat_model(
+            settings.llm_model, model_provider="openai", base_url=settings.llm_base_url, api_key=key,
+            timeout=settings.llm_timeout_s, max_retries=settings.llm_max_retries, temperature=settings.llm_temperature,
             streaming=True,
         )
-    if settings.llm == "ollama":
-        from langchain_ollama import ChatOllama
-
-        return ChatOllama(
-            model=settings.llm_model,
-            base_url=settings.ollama_base_url,
-            temperature=settings.llm_temperature,
-            client_kwargs={"timeout": settings.llm_timeout_s},
-        )
-    return None
+    return init_chat_model(
+        settings.llm_model, model_provider="ollama", base_url=settings.ollama_base_url,
+        temperature=settings.llm_temperature, client_kwargs={"timeout": settings.llm_timeout_s},
+    )
 
 
 def setting_name(settings: Settings) -> str:

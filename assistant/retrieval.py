@@ -7,7 +7,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
 
 from assistant.embeddings import Embedder
 from assistant.index import Index
@@ -108,6 +111,12 @@ class Passage:
     @property
     def source(self) -> str:
         return str(self.meta.get("source", ""))
+
+    @classmethod
+    def from_document(cls, doc: Document) -> Passage:
+        meta = dict(doc.metadata)
+        scores = {k: meta.pop(k, None) for k in ("id", "score", "dense", "bm25")}
+        return cls(str(scores["id"] or ""), doc.page_content, meta, float(scores["score"] or 0.0), scores["dense"], scores["bm25"])
 
     def to_document(self) -> Document:
         """The passage as a LangChain Document; its retrieval scores travel in the metadata."""
@@ -216,3 +225,18 @@ class Retriever:
             # No similarity to threshold on: the answerer's own evidence check decides on refusal.
             best_dense = 1.0 if ordered else 0.0
         return Retrieval(query, ordered[:k], best_dense, (time.perf_counter() - start) * 1000)
+
+
+class HybridRetriever(BaseRetriever):
+    """The hybrid retriever as a LangChain retriever: `invoke(query, filters=..., mode=...)` returns Documents whose
+    metadata carry the fused score and the dense/BM25 scores. The fusion itself stays hand-written (`rrf` above):
+    LangChain's EnsembleRetriever fuses whole retrievers but cannot share one Chroma query between filters, keep
+    each side's best passages, or report the dense similarity the refusal floor needs."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    engine: Retriever
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, filters: Filters | None = None, mode: str | None = None
+    ) -> list[Document]:
+        return [p.to_document() for p in self.engine.run(query, filters, mode).passages]

@@ -4,6 +4,7 @@ an empty index and the JSON shape of an answer."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,20 @@ def test_asking_an_empty_index_is_refused_without_a_crash(settings_factory, embe
         assert answer.sources == [] and answer.citations == []
     english = assistant.ask("How much did Alibaba Cloud grow?")
     assert english.refused and english.text == REFUSAL_EN
+
+
+def test_an_edited_passage_prompt_does_not_change_the_offline_answer(settings_factory, embedder, tmp_path: Path) -> None:
+    """The offline answerer reads the passages as Documents, not back out of the rendered prompt."""
+    from assistant.research import ResearchAssistant
+    from assistant.settings import Settings
+
+    prompts = tmp_path / "prompts"
+    shutil.copytree(Settings().prompts_dir, prompts)
+    (prompts / "passage.md").write_text("## Source {n}: {title} ({date})\n{text}\n", encoding="utf-8")
+    assistant = ResearchAssistant(settings_factory(prompts_dir=prompts), embedder=embedder)
+    note = tmp_path / "note.md"
+    note.write_text("---\ntitle: 蓝鲸智算简报\ndate: 2025-11-20\n---\n蓝鲸智算2025年前三季度营收为46.5亿元,同比增长38%。\n",
+                    encoding="utf-8")
+    assistant.ingest([str(note)], show_progress=False)
+    answer = assistant.ask("蓝鲸智算2025年前三季度的营收是多少?")
+    assert answer.text.splitlines()[0] == "46.5亿元 [1]"
