@@ -34,7 +34,8 @@ _INJECTION = re.compile(
     r"ignore (all |any )?(the )?(previous|prior|above|earlier) (instructions|rules|prompts?)|"
     r"disregard (all |any )?(previous|prior|the above)|"
     r"\byou are now\b|from now on,? (you|answer|reply)|new instructions?:|(reply|respond|answer) only with|"
-    r"忽略(之前|以上|前面|先前|所有|上述)的?(指令|指示|规则|内容|提示)|无视(之前|以上|上述)|你现在是|从现在(开始|起)[,，]?你|只(能|许)(回答|回复|输出)|"
+    r"忽略(之前|以上|前面|先前|所有|上述)[^。]{0,6}(指令|指示|规则|提示|要求)|无视(之前|以上|上述)|你现在是|从现在(开始|起)[,，]?你|"
+    r"只(能|许)?(回答|回复|输出)\s*[:：'\"‘“「]|"
     r"assistant:|[<\u2039]/?(passage|question)",
     re.I,
 )
@@ -405,6 +406,13 @@ class ExtractiveAnswerer:
             s.score = 0.0
             if asked.expects == "reason" and _CAUSAL.search(s.text):
                 s.score += 0.2
+            if s.row is not None and asked.expects == "number":
+                # A table row states its figure exactly; the closer its label is to the asked words, the better
+                # ("Total assets" over "Total intangible assets — net").
+                label = next(iter(s.row.values()), "").lower()
+                label_words = [w for w in _LATIN_WORD.findall(label) + re.findall(r"[\u4e00-\u9fff]+", label)]
+                asked_text = " ".join(t for syn in terms for t in syn)
+                s.score += 0.2 + 0.3 * (sum(_cover(w, asked_text) for w in label_words) / len(label_words) if label_words else 0.0)
             s.score += s.coverage + 0.5 * near + (s.sim - self.min_cross_similarity if cross[i] else 0.0) + named - 0.02 * s.rank
 
     def _relevant(self, s: _Sentence, asked: Asked) -> bool:
@@ -428,6 +436,11 @@ class ExtractiveAnswerer:
     # --- answering --------------------------------------------------------------------------------------------
     def evidence(self, question: str, documents: list[Document]) -> tuple[Asked, list[_Sentence]]:
         """The sentences that answer the question, best first (empty: the sources do not answer it)."""
+        asked, found, _ = self._weigh(question, documents)
+        return asked, found
+
+    def _weigh(self, question: str, documents: list[Document]) -> tuple[Asked, list[_Sentence], list[_Sentence]]:
+        """The question's parts, the sentences that answer it and every sentence that passed, each best first."""
         asked = analyse(question, self.lexicon)
         candidates = self._candidates(documents, asked)
         sentences = [s for s in candidates if self._passes(s, asked)]
@@ -446,12 +459,12 @@ class ExtractiveAnswerer:
         votes = Counter(_key(s.lead) for s in {(_key(s.lead), s.passage): s for s in found}.values())
         for s in found:
             s.score += 0.15 * min(votes[_key(s.lead)] - 1, 3) if asked.expects not in ("reason", "any") else 0.0
-        return asked, sorted(found, key=lambda s: -s.score)
+        return asked, sorted(found, key=lambda s: -s.score), sorted(sentences, key=lambda s: -s.score)
 
     def stream(self, question: str, documents: list[Document]) -> Iterator[str]:
         """The answer line by line: each line goes out as soon as it is chosen."""
         question = normalize(question)
-        asked, found = self.evidence(question, documents)
+        asked, found, scored = self._weigh(question, documents)
         if not found:
             yield self.refusals.get(asked.language, self.refusals.get("en", ""))
             return
@@ -465,7 +478,8 @@ class ExtractiveAnswerer:
         if asked.expects in ("reason", "any"):
             # An explanation or description may take more than one sentence: up to two more that score close.
             shown = {best.text}
-            for extra in found[1:6]:
+            # Extra sentences only add to an answer already given, so any close-scoring sentence may serve.
+            for extra in [s for s in scored if s is not best][:6]:
                 if len(shown) >= 3:
                     break
                 if extra.text not in shown and extra.score >= 0.6 * best.score:

@@ -25,8 +25,9 @@ _EXPECTS: list[tuple[str, re.Pattern[str]]] = [
             r"(数|量|率|额|值|价|级|规模|票房|收入|营收|利润|产量|销量|人次|总数|总额|GDP)\s*[是为有]?[??]?\s*$|"
             r"how (much|many|fast|large|big|long|high)|what (percent|percentage|share|proportion|multiple|ratio|rate)|"
             r"\b(number|amount|total|size|value|count) of\b|"
-            r"^(what|which)\b.*\b(revenue|sales|income|profit|earnings|eps|price|valuation|ratio|growth|dividend|margin|"
-            r"expenditure|spending|capex|cost|rate|worth|assets|liabilities|equity|cash flow|market cap|share of)\b",
+            r"^(what|which)\b.*\b(revenues?|sales|income|profits?|earnings|eps|prices?|valuations?|ratios?|growth|dividends?|"
+            r"margins?|expenditures?|spending|capex|costs?|rates?|worth|assets|liabilities|equity|cash|debt|expenses?|"
+            r"market cap|share of)\b",
             re.I,
         ),
     ),
@@ -192,7 +193,10 @@ def analyse(question: str, lexicon: Lexicon) -> Asked:
         w for w in dict.fromkeys(words(bare, lexicon)) if w not in measures and w not in entity_text
         if w not in entity_words and w not in _QUESTION_WORDS and not re.fullmatch(r"[\d.,%年月日季度q]+|[a-z]", w)
     ]
+    expects = expected_kind(question)
+    if expects == "any" and periods_in(question) and re.match(r"what (was|were|is|are)\b", question, re.I):
+        expects = "number"  # "What were the total assets at December 31, 2017?" asks for a figure of a period
     return Asked(
-        text=question, language=language_of(question), expects=expected_kind(question), entities=entities,
+        text=question, language=language_of(question), expects=expects, entities=entities,
         companies=companies, attributes=attributes, periods=periods_in(question), numbers=numbers,
     )

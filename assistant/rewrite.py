@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.text import Lexicon, _jieba, language_of, mentions, normalize
+from assistant.text import Lexicon, jieba_tokenizer, language_of, mentions, normalize
 
 _OPENER = re.compile(r"^(?:那么|那|还有|另外|再看看|再看|再问|以及)|^(?:and what about|what about|how about|and|also)\b", re.I)
 _FOLLOW_UP = re.compile(
@@ -342,7 +342,7 @@ def _tagger():  # noqa: ANN202 - jieba has no types
     import jieba.posseg
 
     # Built once: the tagger reads jieba's whole dictionary file when it is made.
-    return jieba.posseg.POSTokenizer(_jieba(()))
+    return jieba.posseg.POSTokenizer(jieba_tokenizer(()))
 
 
 def _dedupe(found: list[Subject]) -> list[Subject]:

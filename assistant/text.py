@@ -176,7 +176,7 @@ def mentions(text: str, term: str) -> bool:
 
 
 @lru_cache(maxsize=4)
-def _jieba(terms: tuple[str, ...]):  # noqa: ANN202 - jieba has no types
+def jieba_tokenizer(terms: tuple[str, ...]):  # noqa: ANN202 - jieba has no types
     import jieba
 
     from assistant.offline import CACHE_ROOT
@@ -194,7 +194,7 @@ def _jieba(terms: tuple[str, ...]):  # noqa: ANN202 - jieba has no types
 
 def words(text: str, lexicon: Lexicon | None = None) -> list[str]:
     """Search words: jieba for Chinese (with the lexicon kept whole), lower-case Latin words, no stopwords."""
-    tokenizer = _jieba(tuple(sorted(set(lexicon.terms))) if lexicon else ())
+    tokenizer = jieba_tokenizer(tuple(sorted(set(lexicon.terms))) if lexicon else ())
     out: list[str] = []
     for piece in tokenizer.lcut(normalize(text).lower(), HMM=True):
         piece = piece.strip()

@@ -69,7 +69,7 @@ def test_the_chart_beside_an_answer_is_of_the_metric_it_is_about():
 def test_the_facade_reads_the_shipped_dataset_from_the_index(corpus_assistant):
     tables = corpus_assistant.datasets()
     table = tables["corpus/datasets/hk_tech_ai_metrics_2025.csv"]
-    assert list(table.columns) == ["company", "ticker", "metric", "value", "unit", "period", "source"]
+    assert list(table.columns) == ["company", "ticker", "metric", "value", "unit", "period", "source", "qualifier"]
     assert table.iloc[3].to_dict()["company"] == "阿里巴巴" and table.iloc[3].to_dict()["value"] == "80"
     chart = corpus_assistant.metric_chart()
     assert chart.metric == "2025年股价涨幅"

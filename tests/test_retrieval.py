@@ -137,10 +137,10 @@ def test_the_chroma_where_clause_resolves_company_aliases_and_combines_clauses(c
 # --- filtered retrieval on the shipped corpus ------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", MODES)
 def test_a_company_filter_returns_only_chunks_tagged_with_that_company(corpus_assistant, mode: str) -> None:
-    unfiltered = corpus_assistant.retrieve("AI估值", mode=mode).passages
+    unfiltered = corpus_assistant.retrieve("阿里云收入增长", mode=mode).passages
     assert any("小米" not in (p.meta.get("companies") or []) for p in unfiltered), "the test needs a query that finds other companies"
     for company in ("小米", "Xiaomi"):
-        passages = corpus_assistant.retrieve("AI估值", Filters.parse([f"company={company}"]), mode=mode).passages
+        passages = corpus_assistant.retrieve("阿里云收入增长", Filters.parse([f"company={company}"]), mode=mode).passages
         assert passages
         assert all("小米" in p.meta.get("companies", []) for p in passages), [p.meta.get("companies") for p in passages]
 
