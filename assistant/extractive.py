@@ -82,6 +82,7 @@ class _Sentence:
     previous: str = ""
     following: list[str] = field(default_factory=list)
     row: dict[str, str] | None = None  # fields, when the sentence was rendered from a table row
+    table_row: bool = False  # a Markdown table row written as cells
     lead: str = ""  # the asked item found in it
     coverage: float = 0.0
     sim: float = 0.0
@@ -165,9 +166,10 @@ class ExtractiveAnswerer:
                 piece = re.sub(r"^[-*>\s]+|\*\*|__", "", piece.strip()).strip()
                 if len(piece) < 4 or _HEADING_LIKE.match(piece) or _INJECTION.search(piece) or re.fullmatch(r"[\s|:\-]+", piece):
                     continue
-                if piece.startswith("|"):
+                table_row = piece.startswith("|")
+                if table_row:
                     piece = "; ".join(c.strip() for c in piece.strip("|").split("|") if c.strip())
-                out.append(_Sentence(piece, rank + 1, rank, doc, context=context, previous=previous, row=row))
+                out.append(_Sentence(piece, rank + 1, rank, doc, context=context, previous=previous, row=row, table_row=table_row))
                 previous = piece
             in_passage = out[first:]
             for i, sentence in enumerate(in_passage):
@@ -230,13 +232,20 @@ class ExtractiveAnswerer:
     def _anchors(self, text: str, asked: Asked) -> list[int]:
         """Where the sentence speaks of the asked attribute: every position of an asked word (or of the first two
         characters of a longer Chinese one)."""
+        return sorted(a for spots in self._anchor_groups(text, asked) for a in spots)
+
+    def _anchor_groups(self, text: str, asked: Asked) -> list[list[int]]:
+        """The positions of each asked word (with its synonyms) in the sentence, one list per word."""
         low = text.lower()
-        spots: list[int] = []
+        groups: list[list[int]] = []
         for synonyms in self._attribute_terms(asked):
+            spots: list[int] = []
             for term in synonyms:
-                probe = term if (term in low or len(term) < 3 or _LATIN_WORD.fullmatch(term)) else term[:2]
+                latin = re.search(r"[a-z]", term) is not None
+                probe = term if (term in low or len(term) < 3 or latin) else term[:2]
                 spots += [m.start() for m in re.finditer(re.escape(probe), low)]
-        return sorted(spots)
+            groups.append(spots)
+        return groups
 
     def _lead(self, sentence: str, asked: Asked, structured: bool = False) -> str:
         """The item of the expected kind that the sentence holds and the question does not, next to where the
@@ -251,18 +260,26 @@ class ExtractiveAnswerer:
         if not anchors:
             return items[0][1] if not asked.attributes else ""
         reach = _REACH.get(asked.expects, 20)
+        groups = [g for g in self._anchor_groups(sentence, asked) if g]
+
+        def gap(pos: int, item: str, a: int) -> int:
+            return abs(pos - a) if a < pos else max(0, a - pos - len(item))
+
         near = []
         for pos, item in items:
-            distance = min(abs(pos - a) if a < pos else max(0, a - pos - len(item)) for a in anchors)
+            distance = min(gap(pos, item, a) for a in anchors)
             if distance <= reach and self._same_stretch(sentence, pos, min(anchors, key=lambda a: abs(a - pos))):
-                near.append((distance, pos, item))
-        near = [n for n in near if self._in_asked_period(sentence, n[1], asked)]
+                # Of two items, the one with more of the asked words around it wins ("Shares up 46%" over
+                # "share of revenue 18%" for a share-price rise), then the nearer one.
+                around = sum(any(gap(pos, item, a) <= reach for a in g) for g in groups)
+                near.append((-around, distance, pos, item))
+        near = [n for n in near if self._in_asked_period(sentence, n[2], asked)]
         if not near:
             return ""
         if asked.expects == "person":
-            names = [item for _, _, item in sorted(near, key=lambda n: n[1])]
+            names = [item for *_, item in sorted(near, key=lambda n: n[2])]
             return ("、" if language_of(sentence) == "zh" else ", ").join(list(dict.fromkeys(names))[:4])
-        return min(near)[2]
+        return min(near)[3]
 
     @staticmethod
     def _in_asked_period(text: str, pos: int, asked: Asked) -> bool:
@@ -333,7 +350,9 @@ class ExtractiveAnswerer:
             return False  # a question copied from a news page answers nothing
         if not self._about(asked, s.context):
             return False
-        if asked.entities and not (self._names_found(asked, s.text)[0] or self._names_found(asked, s.previous)[0]):
+        # A table row stands alone: the row above it is another record, not context it points back to.
+        carried = not s.table_row and self._names_found(asked, s.previous)[0]
+        if asked.entities and not (self._names_found(asked, s.text)[0] or carried):
             # The passage names the subject but this sentence may be about another one: only when it names no
             # other proper name of the same kind does the passage's subject carry over.
             asked_companies = {self.lexicon.resolve(e) for e in asked.entities} | set(asked.companies)
@@ -363,11 +382,15 @@ class ExtractiveAnswerer:
         """Each attribute word with its synonyms from the lexicon's metric groups (an aid, never a condition)."""
         terms = []
         groups = self.lexicon.metrics_in(asked.text)
+        low = asked.text.lower()
         for word in asked.attributes:
             synonyms = [word]
-            for group in groups:
-                if any(word in normalize(t).lower() or normalize(t).lower() in word for t in group):
-                    synonyms += [normalize(t).lower() for t in group]
+            matching = [g for g in groups if any(word in normalize(t).lower() or normalize(t).lower() in word for t in g)]
+            # "share" in "share price" means the price group, not "share of revenue": a group whose whole phrase
+            # the question uses wins over groups that merely contain the word.
+            phrased = [g for g in matching if any(" " in t and word in t.lower() and t.lower() in low for t in g)]
+            for group in phrased or matching:
+                synonyms += [normalize(t).lower() for t in group]
             terms.append(list(dict.fromkeys(synonyms)))
         return terms
 
