@@ -10,7 +10,6 @@ Run it with `assistant serve` (or `python -m ui`); settings come from ASSISTANT_
 
 from __future__ import annotations
 
-import html
 import logging
 import uuid
 from collections.abc import Iterator
@@ -28,6 +27,8 @@ from assistant.research import (
     QuestionError,
     ResearchAssistant,
     Settings,
+    esc,
+    where_label,
 )
 
 # isort: split
@@ -93,19 +94,6 @@ body, .gradio-container, .ra-answer-body, textarea, input, button {
 
 
 # --- rendering (tested in tests/test_ui.py) -----------------------------------------------------------------------
-def esc(value: object) -> str:
-    """HTML-escape anything that came from a document, a user or a file name."""
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def _where(source: dict) -> str:
-    if source.get("page"):
-        return f"p. {source['page']}"
-    if source.get("row"):
-        return f"row {source['row']}"
-    return ""
-
-
 def _highlight(text: str, quotes: list[str]) -> str:
     """The escaped passage with each cited sentence wrapped in <mark>."""
     body = esc(text)
@@ -161,7 +149,7 @@ def source_card(source: dict, anchor: str, quotes: list[str], verdict: str | Non
     """One retrieved passage: title, date, source name, page or row, and the cited sentence marked in a short
     excerpt; the whole passage (also marked) folds out under it."""
     n = source.get("marker")
-    meta = " · ".join(esc(x) for x in (source.get("date"), source.get("type"), _where(source)) if x)
+    meta = " · ".join(esc(x) for x in (source.get("date"), source.get("type"), where_label(source)) if x)
     tag = ""
     if verdict == "ok":
         tag = ' <span class="ra-tag ra-ok">cited</span>'
@@ -183,7 +171,7 @@ def source_card(source: dict, anchor: str, quotes: list[str], verdict: str | Non
 
 
 def nearest_line(source: dict) -> str:
-    meta = " · ".join(esc(x) for x in (source.get("date"), source.get("type"), _where(source), source.get("source")) if x)
+    meta = " · ".join(esc(x) for x in (source.get("date"), source.get("type"), where_label(source), source.get("source")) if x)
     title = esc(source.get("title") or "")
     return f'<li><span class="ra-tag">[{esc(source.get("marker"))}]</span> <b>{title}</b> <span class="ra-meta">{meta}</span></li>'
 

@@ -8,12 +8,14 @@ import time
 from pathlib import Path
 
 
-def _esc(value: object) -> str:
-    # The export is read as Markdown, which renders raw HTML: text from documents stays inert.
+def esc(value: object) -> str:
+    """HTML-escape anything that came from a document, a user or a file name: the page and the Markdown export
+    (which renders raw HTML) both show it inert."""
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _where(source: dict) -> str:
+def where_label(source: dict) -> str:
+    """"p. 12" or "row 5": where in its source a passage stands."""
     if source.get("page"):
         return f"p. {source['page']}"
     if source.get("row"):
@@ -28,20 +30,20 @@ def conversation_markdown(turns: list[dict], settings_line: str = "") -> str:
         lines += [settings_line, ""]
     for i, turn in enumerate(turns, start=1):
         data = turn.get("data") or {}
-        lines += [f"## {i}. {_esc(turn.get('question', ''))}", ""]
+        lines += [f"## {i}. {esc(turn.get('question', ''))}", ""]
         resolved = data.get("standalone_question")
         if resolved and resolved != data.get("question"):
-            lines += [f"_Understood as: {_esc(resolved)}_", ""]
+            lines += [f"_Understood as: {esc(resolved)}_", ""]
         if data.get("refused"):
             lines += ["> ⓘ No answer in the sources.", ""]
-        lines += [_esc(turn.get("answer", "")), ""]
+        lines += [esc(turn.get("answer", "")), ""]
         for notice in data.get("notices") or []:
-            lines += [f"- ℹ {_esc(notice)}"]
+            lines += [f"- ℹ {esc(notice)}"]
         for c in data.get("citations") or []:
             if not c.get("supported"):
-                lines += [f"- ⚠ not supported: [{c['marker']}] {_esc(c.get('sentence', ''))} — {_esc(c.get('reason', ''))}"]
+                lines += [f"- ⚠ not supported: [{c['marker']}] {esc(c.get('sentence', ''))} — {esc(c.get('reason', ''))}"]
         for u in data.get("uncited") or []:
-            lines += [f"- ⚠ figure without a citation: {_esc(u.get('sentence', ''))}"]
+            lines += [f"- ⚠ figure without a citation: {esc(u.get('sentence', ''))}"]
         sources = data.get("sources") or []
         if sources:
             lines += ["", "### Sources" if not data.get("refused") else "### Nearest sources", ""]
@@ -49,11 +51,11 @@ def conversation_markdown(turns: list[dict], settings_line: str = "") -> str:
             for c in data.get("citations") or []:
                 quotes.setdefault(c["marker"], []).append(c.get("quote", ""))
             for s in sources:
-                where = ", ".join(x for x in (s.get("date"), _where(s)) if x)
-                lines.append(f"[{s.get('marker')}] **{_esc(s.get('title', ''))}** ({_esc(where)}) — {_esc(s.get('source', ''))}")
+                where = ", ".join(x for x in (s.get("date"), where_label(s)) if x)
+                lines.append(f"[{s.get('marker')}] **{esc(s.get('title', ''))}** ({esc(where)}) — {esc(s.get('source', ''))}")
                 for q in dict.fromkeys(q for q in quotes.get(s.get("marker"), []) if q):
-                    lines.append(f"   - cited: «{_esc(q)}»")
-                passage = " ".join(_esc(s.get("text", "")).split())
+                    lines.append(f"   - cited: «{esc(q)}»")
+                passage = " ".join(esc(s.get("text", "")).split())
                 lines += [f"   > {passage[:600]}{'…' if len(passage) > 600 else ''}", ""]
         lines.append("")
     return "\n".join(lines)

@@ -65,7 +65,6 @@ _AFTER_ROLE = re.compile(
 _NAME_STOP = re.compile(r"[的在于是为和与等被将已执主出担饰获表称说所也了与及、]")
 _LATIN_WORD = re.compile(r"[a-z]+")
 _CLAUSE = re.compile(r"(?<=[,，;；:：])")
-_ZH_UNITS = {"亿": "100 million", "万亿": "trillion", "万": "10 thousand"}
 _MAX_QUOTE = 110
 _DESCRIBED_COVERAGE = 0.7  # a sentence must cover this much of a question whose answer is no name, number or date
 # How far (in characters) an answer item may stand from the asked attribute's words, by the kind of item.
@@ -143,6 +142,7 @@ class ExtractiveAnswerer:
         self.min_cross_similarity = min_cross_similarity
         self.min_described_coverage = min_described_coverage
         self._vectors: dict[str, np.ndarray] = {}
+        self._terms: dict[str, list[list[str]]] = {}  # a question's attribute words with their synonyms
         self._lock = threading.Lock()  # web sessions share this answerer and its cache
 
     # --- candidates -------------------------------------------------------------------------------------------
@@ -379,7 +379,19 @@ class ExtractiveAnswerer:
 
     # --- scoring ----------------------------------------------------------------------------------------------
     def _attribute_terms(self, asked: Asked) -> list[list[str]]:
-        """Each attribute word with its synonyms from the lexicon's metric groups (an aid, never a condition)."""
+        """Each attribute word with its synonyms from the lexicon's metric groups (an aid, never a condition).
+        Asked for every candidate sentence of a question, so worked out once per question."""
+        with self._lock:
+            cached = self._terms.get(asked.text)
+        if cached is None:
+            cached = self._synonym_terms(asked)
+            with self._lock:
+                if len(self._terms) > 1000:
+                    self._terms.clear()
+                self._terms[asked.text] = cached
+        return cached
+
+    def _synonym_terms(self, asked: Asked) -> list[list[str]]:
         terms = []
         groups = self.lexicon.metrics_in(asked.text)
         low = asked.text.lower()

@@ -21,7 +21,7 @@ from assistant import offline
 from assistant.answer import Answer, AnswerEngine, QuestionError
 from assistant.auth import parse_auth
 from assistant.citations import MARKER, markers_in
-from assistant.conversation import write_conversation
+from assistant.conversation import esc, where_label, write_conversation
 from assistant.datasets import Chart, answer_chart, chartable_metrics, dataset_tables, metric_chart
 from assistant.embeddings import Embedder, make_embedder
 from assistant.index import DocumentRecord, Index, IndexUnavailable
@@ -36,7 +36,7 @@ from assistant.uploads import UPLOAD_PREFIX, UploadStore
 
 __all__ = [
     "ANY_COMPANY", "ANY_TYPE", "Answer", "Chart", "DocumentRecord", "Filters", "IndexUnavailable", "IngestReport",
-    "QuestionError", "ResearchAssistant", "Settings", "SUPPORTED_TYPES", "UPLOAD_PREFIX",
+    "QuestionError", "ResearchAssistant", "Settings", "SUPPORTED_TYPES", "UPLOAD_PREFIX", "esc", "where_label",
 ]
 
 SUPPORTED_TYPES = tuple(sorted(SUPPORTED))
