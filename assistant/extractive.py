@@ -24,7 +24,17 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 
-from assistant.question import NUMBER_WITH_UNIT, PERSON_TAGS, PLACE_TAGS, Asked, analyse, periods_in, proper_names
+from assistant.question import (
+    NUMBER_WITH_UNIT,
+    PERSON_TAGS,
+    PLACE_TAGS,
+    TICKER,
+    Asked,
+    analyse,
+    periods_in,
+    proper_names,
+    proper_tokens,
+)
 from assistant.rows import parse_rows
 from assistant.text import Lexicon, language_of, mentions, normalize, split_sentences, words
 
@@ -62,13 +72,18 @@ _AFTER_ROLE = re.compile(
     r"(?:嫌疑人|凶手|枪手|导演|主演|演员|选手|球员|总统|总理|首相|市长|主席|得主|冠军|记者|作者|编剧|主持人|创始人)[:：为是由]?"
     r"([\u4e00-\u9fff·]{2,6})"
 )
+_NOT_NAME_START = set("也都还就将已又再亦曾正在被把对向从所的了和与及")
+_COMMON_TAGS = frozenset("v vn vd d p c u r n a ad an m q t f l i z".split())
 _NAME_STOP = re.compile(r"[的在于是为和与等被将已执主出担饰获表称说所也了与及、]")
 _LATIN_WORD = re.compile(r"[a-z]+")
+# What is left of a piece once dates, times, figures and punctuation are gone: "Oct 13, 2022 .." and
+# "2022-08-02 10:57" (dates of search-result snippets) say nothing.
+_CONTENT = re.compile(r"[\d\s\W_]+|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b")
 _CLAUSE = re.compile(r"(?<=[,，;；:：])")
 _MAX_QUOTE = 110
 _DESCRIBED_COVERAGE = 0.7  # a sentence must cover this much of a question whose answer is no name, number or date
 # How far (in characters) an answer item may stand from the asked attribute's words, by the kind of item.
-_REACH = {"number": 20, "date": 24, "person": 12, "place": 16, "entity": 16}
+_REACH = {"number": 20, "date": 24, "person": 12, "place": 16, "entity": 16, "code": 40}
 
 
 @dataclass
@@ -116,9 +131,20 @@ def _cover(word: str, text: str) -> float:
 
 
 def _name_after_role(span: str) -> str:
-    """"山上彻也" from "山上彻也。", "徐昂" from "徐昂执导": a name ends where a function character starts."""
+    """"山上彻也" from "山上彻也。", "徐昂" from "徐昂执导": a name ends where a function character starts.
+    "" when the words after the role are ordinary words ("记者获悉", "导演也透露"), not a name."""
+    if span[0] in _NOT_NAME_START:
+        return ""
     cut = _NAME_STOP.search(span, 2)
-    return span[: cut.start()] if cut else span
+    name = span[: cut.start()] if cut else span
+    first = next(iter(proper_tokens(name)), ("", ""))
+    # A name the dictionary knows as a verb, adverb or common noun is no name; rare names are cut into pieces
+    # the tagger marks as names, places or unknown, which pass.
+    return "" if len(first[0]) > 1 and first[1] in _COMMON_TAGS else name
+
+
+def _says_nothing(piece: str) -> bool:
+    return len(_CONTENT.sub("", _DATE_ITEM.sub("", piece))) < 4
 
 
 def _key(item: str) -> str:
@@ -164,7 +190,7 @@ class ExtractiveAnswerer:
             previous = ""
             for piece, row in pieces:
                 piece = re.sub(r"^[-*>\s]+|\*\*|__", "", piece.strip()).strip()
-                if len(piece) < 4 or _HEADING_LIKE.match(piece) or _INJECTION.search(piece) or re.fullmatch(r"[\s|:\-]+", piece):
+                if _says_nothing(piece) or _HEADING_LIKE.match(piece) or _INJECTION.search(piece) or re.fullmatch(r"[\s|:\-]+", piece):
                     continue
                 table_row = piece.startswith("|")
                 if table_row:
@@ -242,8 +268,9 @@ class ExtractiveAnswerer:
             spots: list[int] = []
             for term in synonyms:
                 latin = re.search(r"[a-z]", term) is not None
-                probe = term if (term in low or len(term) < 3 or latin) else term[:2]
-                spots += [m.start() for m in re.finditer(re.escape(probe), low)]
+                # A longer Chinese word is met in part ("模型" for "大模型"), as `_cover` counts it.
+                probes = [term] if (term in low or len(term) < 3 or latin) else [term[i : i + 2] for i in range(len(term) - 1)]
+                spots += [m.start() for probe in probes for m in re.finditer(re.escape(probe), low)]
             groups.append(spots)
         return groups
 
@@ -330,17 +357,19 @@ class ExtractiveAnswerer:
         if asked.expects in ("person", "place", "entity"):
             asked_names = {n.lower() for e in asked.entities for n in self._names_for(e)}
             kinds = {"person": PERSON_TAGS, "place": PLACE_TAGS}.get(asked.expects)
-            names = proper_names(text, kinds) if kinds else proper_names(text)
+            names = proper_names(text, kinds, join=True) if kinds else proper_names(text, join=True)
             if asked.expects == "place":
                 names += [w for w in words(text, self.lexicon) if len(w) >= 2 and _PLACE_SUFFIX.fullmatch(w)]
             if asked.expects == "person":
-                names += [_name_after_role(m.group(1)) for m in _AFTER_ROLE.finditer(text)]
+                names += [n for m in _AFTER_ROLE.finditer(text) if (n := _name_after_role(m.group(1)))]
             zh = language_of(text) == "zh"
             return [
                 (text.find(n), n) for n in dict.fromkeys(names)
                 if n.lower() not in q and n.lower() not in asked_names and not re.fullmatch(r"[\d.,%]+", n)
                 and not (asked.expects == "person" and (re.fullmatch(r"[A-Z0-9]{1,5}", n) or (zh and not language_of(n) == "zh")))
             ]
+        if asked.expects == "code":
+            return [(m.start(), m.group(0)) for m in TICKER.finditer(text) if m.group(0).lower() not in q]
         if asked.expects == "reason":
             return [(0, "why")]  # an explanation need not say "because": a causal word only ranks it higher
         return [(0, "any")]
@@ -359,7 +388,7 @@ class ExtractiveAnswerer:
             if set(self.lexicon.companies_in(s.text)) - asked_companies:
                 return False
         for number in asked.numbers:
-            digits = re.escape(re.sub(r"\D", "", number) or number)
+            digits = re.escape(re.sub(r"[^\d.]", "", number).strip(".") or number)
             if not re.search(rf"(?<![\d.]){digits}", s.text + s.previous):
                 return False
         if asked.periods:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import groupby
 
 from assistant.rewrite import subjects_in
 from assistant.text import Lexicon, language_of, normalize, words
@@ -63,11 +64,15 @@ _QUESTION_WORDS = frozenset(
     举行 举办 是多少 分别 分别是 当时 多长 多久 多大 情况 具体 目前 现在 请 介绍 一下 主要 哪一年 哪年 几月 几号 日期 都 有哪些 有谁
     what which who whom when where why how much many is are was were did does do the a an of in on for to at by
     with about tell me please value amount number figure have has had its their s
-    数量 大约 约 大概 左右 比较 说 认为 做出 全年 目前 倍 通过 可以 能 哪项 哪种 哪款 哪家 哪部 哪支 方式 目前""".split()
+    数量 大约 约 大概 左右 比较 说 认为 做出 全年 目前 倍 通过 可以 能 哪项 哪种 哪款 哪家 哪部 哪支 方式 目前
+    之前 之后 以前 以后 以来 此前 叫 叫做 名字 名称 称为 称作 被称作 被称为 called name named known""".split()
 )
 _TITLE = re.compile(r"《([^》]{1,40})》|“([^”]{1,30})”|\"([^\"]{1,30})\"")
 _LATIN_NAME = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9&.\-]*(?:[ \-][A-Z0-9][A-Za-z0-9&.\-]*)*|[A-Za-z]+\d[A-Za-z0-9\-]*)")
 _TICKER = re.compile(r"\b\d{4,5}\.HK\b|\b[A-Z]{2,5}\b(?=\s*\))", re.I)
+# A listing code as an answer: "0020.HK", "600519.SH", "BABA.N", "(NYSE: MMM)".
+TICKER = re.compile(r"\b\d{4,6}\.(?:HK|SH|SZ|SS|T)\b|\b[A-Z]{1,5}\.(?:N|O|US|L)\b|(?<=[:：]\s)[A-Z]{1,5}\b|"
+                    r"\b(?:NYSE|NASDAQ|HKEX|SEHK)[:：]?\s*[A-Z0-9]{1,6}\b")
 # A number with what it counts: "1500米", "45.8%", "12人", "3.71万人" (years are periods, handled apart).
 NUMBER_WITH_UNIT = re.compile(
     r"(?<![A-Za-z\d.\-])(\d+(?:[.,]\d+)*|[零一二两三四五六七八九十百千万亿]+(?=[个人名次年天倍家款项支队座架辆台元%]))"
@@ -120,19 +125,26 @@ def _posseg():  # noqa: ANN202 - jieba has no types
     return jieba.posseg
 
 
-def proper_names(text: str, kinds: tuple[str, ...] = PROPER_TAGS) -> list[str]:
+def proper_names(text: str, kinds: tuple[str, ...] = PROPER_TAGS, join: bool = False) -> list[str]:
     """Names found without any list: jieba's proper-noun tags (only `kinds`: person tags for a "who" question),
-    Latin names, tickers and titles in 《》 or quotes."""
+    Latin names, tickers and titles in 《》 or quotes. `join` keeps neighbouring name pieces together, as an
+    answer's item should be ("摩根大通", which the tagger cuts in two); a question's names stay apart ("中国"
+    and "城镇" are two things to look for)."""
     text = normalize(text)
     names: list[str] = []
     if "nz" in kinds:
         names += [g for m in _TITLE.finditer(text) for g in m.groups() if g]
-    names += [w.word for w in _posseg().cut(text) if w.flag in kinds and len(w.word) >= 2]
+    tagged = [(w.word, w.flag in kinds) for w in _posseg().cut(text)]
+    if join:
+        pieces = ["".join(w for w, _ in run) for is_name, run in groupby(tagged, key=lambda t: t[1]) if is_name]
+    else:
+        pieces = [w for w, is_name in tagged if is_name]
+    names += [p for p in pieces if len(p) >= 2]
     # A person's name joined by a middle dot ("安东尼·阿尔巴内斯") is cut into pieces: keep it whole.
     names += re.findall(r"[\u4e00-\u9fff]{1,6}[·•・][\u4e00-\u9fff]{1,8}", text) if "nr" in kinds else []
     for match in _LATIN_NAME.finditer(text):
         # "Which Xiaomi" is a question word before a name: keep the name only.
-        parts = [p for p in match.group(1).split(" ") if p.lower() not in _QUESTION_WORDS]
+        parts = [re.sub(r"-[a-z].*$", "", p) for p in match.group(1).split(" ") if p.lower() not in _QUESTION_WORDS]
         name = " ".join(parts)
         if len(name) >= 2:
             names.append(name)
@@ -144,6 +156,11 @@ def proper_names(text: str, kinds: tuple[str, ...] = PROPER_TAGS) -> list[str]:
     return list(unique.values())
 
 
+def proper_tokens(text: str) -> list[tuple[str, str]]:
+    """(word, part-of-speech tag) pairs of a text."""
+    return [(w.word, w.flag) for w in _posseg().cut(text)]
+
+
 PERSON_TAGS = ("nr", "nrt", "nrfg")
 PLACE_TAGS = ("ns",)
 
@@ -152,6 +169,7 @@ PLACE_TAGS = ("ns",)
 # ("哪家机构测算的增速" asks for an organisation, though "增速" alone would suggest a number).
 _INTERROGATIVES: list[tuple[str, re.Pattern[str]]] = [
     ("reason", re.compile(r"为什么|为何|什么原因|何以|\bwhy\b", re.I)),
+    ("code", re.compile(r"(股票|证券|上市)?代码|代号|\bticker\b|\b(stock|trading) (code|symbol)\b", re.I)),
     ("person", re.compile(r"谁|哪位|\bwho\b|\bwhom\b", re.I)),
     ("date", re.compile(r"何时|什么时候|哪一?天|哪一?年|几月|几号|哪个月|\bwhen\b|what (date|day|year|month)|which (year|month|day)",
                         re.I)),
@@ -175,7 +193,12 @@ def expected_kind(question: str) -> str:
 def analyse(question: str, lexicon: Lexicon) -> Asked:
     question = normalize(question).strip()
     companies = lexicon.companies_in(question)
-    entities = [n for n in proper_names(question) if n.lower() not in _QUESTION_WORDS and not _YEAR.fullmatch(n)]
+    # The measure word after "多少/几/哪个" ("多少人", "哪个组", "几纳米") names the answer's unit or kind, not what it
+    # is about: neither an entity nor an attribute.
+    measures = {m[:k] for m in re.findall(r"(?:多少|几|哪个|哪一|哪)([\u4e00-\u9fff]{1,2})", question) for k in (1, 2)}
+    entities = [
+        n for n in proper_names(question) if n.lower() not in _QUESTION_WORDS and not _YEAR.fullmatch(n) and n not in measures
+    ]
     for subject in subjects_in(question, lexicon):  # a company name the tagger cut into common words
         if not subject.known and not any(subject.name.lower() in e.lower() or e.lower() in subject.name.lower() for e in entities):
             entities.append(subject.name)
@@ -183,11 +206,10 @@ def analyse(question: str, lexicon: Lexicon) -> Asked:
         if not any(company.lower() in e.lower() or e.lower() in company.lower() for e in entities):
             entities.append(next((a for a in lexicon.aliases_of(company) if a.lower() in question.lower()), company))
     entity_words = {w for e in entities for w in words(e, lexicon)} | {e.lower() for e in entities}
-    numbers = [m.group(0).strip() for m in NUMBER_WITH_UNIT.finditer(question) if not _YEAR.fullmatch(m.group(1)) and m.group(2)]
-    # The measure word after "多少/几/哪个" ("多少人", "哪个组") names the answer's unit, not what it is about.
-    measures = set(re.findall(r"(?:多少|几|哪个|哪一|哪)([\u4e00-\u9fff])", question))
-    # Interrogatives are cut out first, or they glue to the words around them ("多少倍", "多大规模").
+    # Figures are read with the interrogatives cut out: "哪一年" holds no figure "一年".
     bare = _INTERROGATIVE_WORDS.sub(" ", question)
+    numbers = [m.group(0).strip() for m in NUMBER_WITH_UNIT.finditer(bare) if not _YEAR.fullmatch(m.group(1)) and m.group(2)]
+    # Interrogatives are cut out first (`bare`), or they glue to the words around them ("多少倍", "多大规模").
     entity_text = " ".join([*entities, *(a for c in companies for a in lexicon.aliases_of(c))]).lower()
     attributes = [
         w for w in dict.fromkeys(words(bare, lexicon)) if w not in measures and w not in entity_text
