@@ -58,7 +58,7 @@ _CAUSAL = re.compile(
 _POINTS_BACK = re.compile(r"^(这一|这种|这些|这个|上述|此外|该|其)|^(this|that|these|those|such|it)\b", re.I)
 _HEADING_LIKE = re.compile(r"^\s*(#|[-*|]\s*$)")
 _DATE_ITEM = re.compile(
-    r"(?:(?:19|20)\d\d\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]|(?:19|20)\d\d\s*年\s*\d{1,2}\s*月|\d{1,2}\s*月\s*(?:上|中|下)旬|"
+    r"\d{1,2}\s*月\s*\d{1,2}\s*日?\s*[-—~至到]\s*\d{1,2}\s*[日号]|(?:(?:19|20)\d\d\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]|(?:19|20)\d\d\s*年\s*\d{1,2}\s*月|\d{1,2}\s*月\s*(?:上|中|下)旬|"
     r"(?:19|20)\d\d[-/.]\d{1,2}[-/.]\d{1,2}|"
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{1,2}(?:,\s*(?:19|20)\d\d)?|"
     r"\d{1,2}\s+(?:January|February|March|April|May|June|July|August|September|October|November|December)(?:\s+(?:19|20)\d\d)?|"
@@ -76,6 +76,15 @@ _NOT_NAME_START = set("也都还就将已又再亦曾正在被把对向从所的
 _COMMON_TAGS = frozenset("v vn vd d p c u r n a ad an m q t f l i z".split())
 _NAME_STOP = re.compile(r"[的在于是为和与等被将已执主出担饰获表称说所也了与及、]")
 _LATIN_WORD = re.compile(r"[a-z]+")
+_ASKING = re.compile(r"什么|哪[个些里儿家位]|怎么|如何|为什么|多少|吗$|\?|？")
+# Lines a news page wraps its text in: where it came from, who edited it, its original title.
+_BOILERPLATE = re.compile(r"\s*(来源|稿源|责任编辑|责编|编辑|原标题|作者|记者|Source|Editor)\s*[:：]", re.I)
+# Questions about a rate, a share or a change: only they are answered by a percentage.
+_RATE = re.compile(
+    r"率|比例|占比|比重|份额|占|增速|增长|增幅|涨|跌|幅|下降|上升|提升|回报|同比|环比|百分|成|%|"
+    r"percent|share of|grow|growth|rate|margin|ratio|rise|fall|gain|drop|increase|decrease|\bup\b|\bdown\b|yield|return",
+    re.I,
+)
 # What is left of a piece once dates, times, figures and punctuation are gone: "Oct 13, 2022 .." and
 # "2022-08-02 10:57" (dates of search-result snippets) say nothing.
 _CONTENT = re.compile(r"[\d\s\W_]+|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b")
@@ -144,7 +153,20 @@ def _name_after_role(span: str) -> str:
 
 
 def _says_nothing(piece: str) -> bool:
-    return len(_CONTENT.sub("", _DATE_ITEM.sub("", piece))) < 4
+    return len(_CONTENT.sub("", _DATE_ITEM.sub("", piece))) < 4 or _BOILERPLATE.match(piece) is not None
+
+
+def _unit_fits(unit: str, asked: Asked) -> bool:
+    """Whether a figure's unit can answer the question: "多少人" wants people, "多少钱" money, and a percentage
+    answers only a question about a rate or a change."""
+    unit = unit.lower()
+    if unit in ("%", "percent", "‰"):
+        return asked.measure == "" and _RATE.search(asked.text) is not None
+    if not asked.measure or not unit:
+        return True
+    kinds = {"钱": "元币", "元": "元币", "人": "人名位", "名": "人名位", "位": "人名位"}
+    wanted = kinds.get(asked.measure, asked.measure)
+    return any(c in unit for c in wanted) or unit in ("万", "亿", "千", "百", "万亿")
 
 
 def _key(item: str) -> str:
@@ -284,9 +306,13 @@ class ExtractiveAnswerer:
             near_items = [(0, pos, item) for pos, item in items if self._in_asked_period(sentence, pos, asked)]
             return near_items[0][2] if near_items else ""
         anchors = self._anchors(sentence, asked)
+        if asked.expects == "code":  # a listing code stands right after the name it belongs to: "商汤 (0020.HK)"
+            low = sentence.lower()
+            anchors = [m.end() for e in asked.entities for n in self._names_for(e) for m in re.finditer(re.escape(n.lower()), low)]
         if not anchors:
             return items[0][1] if not asked.attributes else ""
-        reach = _REACH.get(asked.expects, 20)
+        # English spends about twice the characters of Chinese on the same words.
+        reach = _REACH.get(asked.expects, 20) * (2 if language_of(sentence) == "en" else 1)
         groups = [g for g in self._anchor_groups(sentence, asked) if g]
 
         def gap(pos: int, item: str, a: int) -> int:
@@ -312,8 +338,14 @@ class ExtractiveAnswerer:
     def _in_asked_period(text: str, pos: int, asked: Asked) -> bool:
         """The period named in the item's own clause (before it) must be the asked one: "2021年交付93.62万辆,
         2022年需超过140万辆" answers 2022 with 140万, and "上半年" is no answer for a whole year."""
-        start = max(text.rfind(c, 0, pos) for c in ",，;；。") + 1
-        named = periods_in(text[start:pos + 1])
+        # The period in force is the last one named before the item, in its own clause or an earlier one:
+        # "第四季度,移动游戏营收为12.954亿元" is a quarter's figure, not the year's.
+        named: set[str] = set()
+        stop = pos + 1
+        while not named and stop > 0:
+            start = max(text.rfind(c, 0, stop - 1) for c in ",，;；。") + 1
+            named = periods_in(text[start:stop])
+            stop = start
         years = {p for p in named if p.isdigit()}
         parts = {p for p in named if not p.isdigit()}
         asked_years = {p for p in asked.periods if p.isdigit()}
@@ -347,6 +379,8 @@ class ExtractiveAnswerer:
                     continue
                 if item.lower() in q or (len(number) > 1 and any(number in n for n in asked.numbers)):
                     continue
+                if not _unit_fits(unit, asked):
+                    continue
                 found.append((match.start(), item))
             return found
         if asked.expects == "date":
@@ -365,7 +399,7 @@ class ExtractiveAnswerer:
             zh = language_of(text) == "zh"
             return [
                 (text.find(n), n) for n in dict.fromkeys(names)
-                if n.lower() not in q and n.lower() not in asked_names and not re.fullmatch(r"[\d.,%]+", n)
+                if n.lower() not in q and not _ASKING.search(n) and n.lower() not in asked_names and not re.fullmatch(r"[\d.,%]+", n)
                 and not (asked.expects == "person" and (re.fullmatch(r"[A-Z0-9]{1,5}", n) or (zh and not language_of(n) == "zh")))
             ]
         if asked.expects == "code":
@@ -480,6 +514,8 @@ class ExtractiveAnswerer:
             s.score += s.coverage + 0.5 * near + (s.sim - self.min_cross_similarity if cross[i] else 0.0) + named - 0.02 * s.rank
 
     def _relevant(self, s: _Sentence, asked: Asked) -> bool:
+        if asked.expects == "code":
+            return True  # a code next to the asked name is evidence enough; `_lead` checked both
         if language_of(s.text) != asked.language and s.coverage == s.sim:
             return s.sim >= self.min_cross_similarity  # nothing in the question could be looked for word by word
         return s.coverage >= (self.min_coverage if asked.expects not in ("reason", "any") else self.min_described_coverage)
@@ -539,6 +575,11 @@ class ExtractiveAnswerer:
             return
         yield self._lead_line(asked, best, found)
         yield "\n" + self._quote(best, asked)
+        if asked.expects == "reason" and not _CAUSAL.search(best.text) and best.following:
+            # The sentence that matches a "why" question often restates it ("X did not do Y"); the explanation
+            # comes next in the passage ("而是…").
+            yield "\n" + self._quote(_Sentence(best.following[0], best.passage, best.rank, best.doc, lead=best.lead), asked)
+            return
         if asked.expects in ("reason", "any"):
             # An explanation or description may take more than one sentence: up to two more that score close.
             shown = {best.text}
@@ -581,9 +622,11 @@ class ExtractiveAnswerer:
 
     def _quote(self, s: _Sentence, asked: Asked) -> str:
         text = s.text.rstrip()
-        if s.previous and _POINTS_BACK.search(text) and len(text) < 60:
+        # An explanation is quoted whole, with the sentence it points back to: cut, it loses its cause.
+        explains = asked.expects == "reason"
+        if s.previous and _POINTS_BACK.search(text) and (len(text) < 60 or explains):
             text = s.previous.rstrip() + ("" if language_of(text) == "zh" else " ") + text
-        if len(text) > _MAX_QUOTE:
+        if len(text) > _MAX_QUOTE * (2 if explains else 1):
             text = self._trim(text, s.lead, asked)
         end = ""
         if text and text[-1] in "。.!?;\uff01\uff1f\uff1b":

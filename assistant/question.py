@@ -76,7 +76,7 @@ TICKER = re.compile(r"\b\d{4,6}\.(?:HK|SH|SZ|SS|T)\b|\b[A-Z]{1,5}\.(?:N|O|US|L)\
 # A number with what it counts: "1500米", "45.8%", "12人", "3.71万人" (years are periods, handled apart).
 NUMBER_WITH_UNIT = re.compile(
     r"(?<![A-Za-z\d.\-])(\d+(?:[.,]\d+)*|[零一二两三四五六七八九十百千万亿]+(?=[个人名次年天倍家款项支队座架辆台元%]))"
-    r"\s*(%|‰|(?:万亿|亿|万|千|百)?(?:美元|港元|港币|元|人次|人|名|个|辆|吨|台|架|次|倍|家|款|项|支|队|座|斤|公里|千米|米|件|张|部|所|只|天|年)"
+    r"\s*(%|‰|(?:万亿|亿|万|千|百)?(?:美元|港元|港币|欧元|英镑|日元|元|人次|人|名|个|辆|吨|台|架|次|倍|家|款|项|支|队|座|斤|公里|千米|米|件|张|部|所|只|天|年)"
     r"|万亿|亿|万|千|百|nm|token/s|km|mph|million|billion|trillion|thousand|percent)?",
     re.I,
 )
@@ -101,6 +101,7 @@ class Asked:
     attributes: list[str] = field(default_factory=list)  # content words that are neither names nor question words
     periods: set[str] = field(default_factory=set)  # years ("2025") and parts of years ("Q3", "H1")
     numbers: list[str] = field(default_factory=list)  # figures the question itself states ("1500米")
+    measure: str = ""  # the unit a "多少/几" question counts in ("人" in "多少人"; "钱" for money)
 
 
 def periods_in(text: str) -> set[str]:
@@ -165,11 +166,12 @@ PERSON_TAGS = ("nr", "nrt", "nrfg")
 PLACE_TAGS = ("ns",)
 
 
+_CODE_WORD = re.compile(r"(股票|证券|上市)?代码|代号|\bticker\b|\b(stock|trading) (code|symbol)\b", re.I)
 # Interrogatives say outright what kind of item is wanted; they win over the hints that attribute nouns give
 # ("哪家机构测算的增速" asks for an organisation, though "增速" alone would suggest a number).
 _INTERROGATIVES: list[tuple[str, re.Pattern[str]]] = [
     ("reason", re.compile(r"为什么|为何|什么原因|何以|\bwhy\b", re.I)),
-    ("code", re.compile(r"(股票|证券|上市)?代码|代号|\bticker\b|\b(stock|trading) (code|symbol)\b", re.I)),
+    ("code", _CODE_WORD),
     ("person", re.compile(r"谁|哪位|\bwho\b|\bwhom\b", re.I)),
     ("date", re.compile(r"何时|什么时候|哪一?天|哪一?年|几月|几号|哪个月|\bwhen\b|what (date|day|year|month)|which (year|month|day)",
                         re.I)),
@@ -216,9 +218,13 @@ def analyse(question: str, lexicon: Lexicon) -> Asked:
         if w not in entity_words and w not in _QUESTION_WORDS and not re.fullmatch(r"[\d.,%年月日季度q]+|[a-z]", w)
     ]
     expects = expected_kind(question)
+    if expects == "code":  # "股票代码" names the kind of answer, like a measure word
+        attributes = [a for a in attributes if not _CODE_WORD.search(a)]
     if expects == "any" and periods_in(question) and re.match(r"what (was|were|is|are)\b", question, re.I):
         expects = "number"  # "What were the total assets at December 31, 2017?" asks for a figure of a period
+    unit = re.search(r"(?:多少|几)([人个辆家次吨米元钱岁天台架部支座名位款件张斤亩场枚只所条项])", question)
     return Asked(
         text=question, language=language_of(question), expects=expects, entities=entities,
         companies=companies, attributes=attributes, periods=periods_in(question), numbers=numbers,
+        measure=unit.group(1) if unit else "",
     )
