@@ -224,6 +224,41 @@ def _ask_about(about: str, question: str, previous: str, subject: Subject | None
     return f"What is {_possessive(name)} {about}{' in ' + when if when else ''}?"
 
 
+# Where a Chinese question stops naming its attribute and starts asking ("…的估值怎么看?", "…增长了多少?").
+_ASKING_ZH = re.compile(
+    r"(?:了|的|是|有|在)*(?:是多少|有多少|多少|有多[大高低少快长久]|多[大高低少快长久]|是什么|有什么|是否|怎么看|怎么样|怎样|如何|"
+    r"为什么|为何|排第几|第几|几|哪|吗|呢)|[??。]"
+)
+
+
+def follow_up_topic(question: str, standalone: str, lexicon: Lexicon) -> tuple[str, str]:
+    """(subject, attribute) of a follow-up that was rewritten ("它的估值怎么看?" -> ("百度", "估值")), so a refusal can
+    say what it understood was asked; ("", "") for a question that stood alone, or one whose subject is not found."""
+    _, text = _split_label(normalize(standalone).strip())
+    if not text or normalize(question).strip() in (standalone, text):
+        return "", ""
+    found = subjects_in(text, lexicon)
+    if not found:
+        return "", ""
+    # The subject the rewrite brought in from the conversation, rather than a name the follow-up itself said
+    # ("what EPS growth does JPMorgan expect for it?" is about the earlier company, not JPMorgan).
+    own = {s.name for s in subjects_in(question, lexicon)}
+    subject = next((s for s in found if s.name not in own), found[0])
+    name = _display(subject, text, lexicon)
+    start = subject.start + len(subject.spans[0]) if text[subject.start :].startswith(subject.spans[0]) else text.find(subject.spans[0])
+    before, after = text[: subject.start].strip(), text[start:]
+    if language_of(text) == "zh":
+        after = re.sub(r"^\s*的", "", after)
+        cut = _ASKING_ZH.search(after)
+        attribute = (after[: cut.start()] if cut else after).strip()
+        # A period the question put before its subject ("2025Q3腾讯的…") belongs to the attribute.
+        if before and _PERIOD.fullmatch(before):
+            attribute = f"{before}{attribute}"
+        return name, attribute or re.sub(r"[??]+$", "", text)
+    possessive = re.match(r"^(?:'s|')\s+(?P<rest>[^?]+)", after)
+    return name, (possessive.group("rest").strip() if possessive else re.sub(r"[??\s]+$", "", text))
+
+
 def _rest(text: str, subject: Subject) -> str:
     """What a text says besides naming its subject."""
     rest = text
