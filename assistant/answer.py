@@ -21,7 +21,7 @@ from assistant.offline import count_tokens
 from assistant.prompts import Prompts
 from assistant.rankings import RankingAnswer, answer_ranking, is_ranking_question
 from assistant.retrieval import Filters, HybridRetriever, Passage, Retrieval, Retriever
-from assistant.rewrite import rewrite
+from assistant.rewrite import follow_up_topic, rewrite
 from assistant.settings import Settings
 from assistant.text import Lexicon, language_of, normalize
 
@@ -233,7 +233,7 @@ class AnswerEngine:
         gen_start = time.perf_counter()
         if not passages or retrieval.best_dense < self._relevance_floor(language, documents):
             answer.refused = True
-            answer.text = self.prompts.refusal(language)
+            answer.text = self.prompts.refusal(language, *follow_up_topic(question, standalone, self.lexicon))
             yield "token", answer.text
         else:
             step_inputs = {"documents": documents, "question": standalone, "refusal": self.prompts.refusal(language)}
@@ -263,7 +263,7 @@ class AnswerEngine:
             refusals = (self.prompts.refusal("zh"), self.prompts.refusal("en"))
             if not text or any(r in text for r in refusals):
                 answer.refused = True
-                answer.text = self.prompts.refusal(language)
+                answer.text = self.prompts.refusal(language, *follow_up_topic(question, standalone, self.lexicon))
             else:
                 answer.text = drop_invalid_markers(text, len(passages))
                 answer.citations, answer.uncited = check(answer.text, passages)

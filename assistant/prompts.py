@@ -23,5 +23,11 @@ class Prompts:
                 return _read(path)
         raise FileNotFoundError(f"prompt {name!r} not found in {self.directory} (ASSISTANT_PROMPTS_DIR)")
 
-    def refusal(self, language: str) -> str:
-        return self.get(f"refusal_{'zh' if language == 'zh' else 'en'}")
+    def refusal(self, language: str, subject: str = "", attribute: str = "") -> str:
+        """The fixed refusal (scored exactly); with a subject, a line before it names what was asked about, so a
+        reader sees that a follow-up ("它的估值呢?") was understood even when the sources do not answer it."""
+        code = "zh" if language == "zh" else "en"
+        fixed = self.get(f"refusal_{code}")
+        if not subject:
+            return fixed
+        return self.get(f"refusal_about_{code}").format(subject=subject, attribute=attribute or "?") + ("" if code == "zh" else " ") + fixed

@@ -4,7 +4,8 @@ The offline default is rule-based:
   * "那X呢?" / "what about X?" asks the previous question again, about X when X is a company (the previous subject
     is replaced), for X when X is a period ("未来五年呢?": the previous period is replaced), or with X as the new
     attribute of the previous subject ("市盈率呢?");
-  * "它/其/该公司/its/their/it" become the previous subject; "同期/that quarter" the previous period;
+  * "它/其/该公司/its/their/it" become the previous subject; "同期/那个季度/那年/that quarter" the previous period;
+  * "那它的X呢?" / "and its X?" ask X of the previous subject; "那腾讯同期呢?" the previous question about 腾讯;
   * after a "which/who" question, "它/it" is the entity its answer named.
 Companies are found the general way, not only from the lexicon: jieba's proper-noun tags, names with a company
 suffix, Latin names and tickers, and the name a question opens with ("星河动力的估值…").
@@ -25,12 +26,18 @@ _FOLLOW_UP = re.compile(
     r"|\b(its|it|their|they|them|that company|the company)\b|(它|其|它们|他们|该公司|这家公司|这家|同期|这个|那个)",
     re.I,
 )
+# An opener that only links a follow-up to the turn before ("那它的…", "And what…"); not "那个"/"那年" (that …).
+_LEAD = re.compile(r"^(?:那么|那(?![个些年时天次样一])|还有|另外|以及)\s*|^(?:and|also|so)\s+(?=\w)", re.I)
 # "其" only where it is a pronoun: not in 其他, 其中, 其实, 尤其 ...
 _PRONOUNS_ZH = re.compile(
     r"它们的|它们|他们的|他们|该公司的|该公司|这家公司的|这家公司|该企业|这家企业|它的|它|(?<![尤极与])其(?![他它中实余次后间])"
 )
 _PRONOUNS_EN = re.compile(r"\b(its|their|it|they|them|that company|the company|this company)\b", re.I)
-_SAME_PERIOD = re.compile(r"同一季度|同季度|同期|同一年|当季|that quarter|the same quarter|same period|that year|the same year", re.I)
+_SAME_PERIOD = re.compile(
+    r"同一季度|同季度|同期|同一年|当季|那个季度|那一季度|该季度|这个季度|那一年|那年|当年|该年|"
+    r"that quarter|the same quarter|same period|that year|the same year",
+    re.I,
+)
 _PERIOD = re.compile(
     r"(?:19|20)\d\d\s*年?\s*(?:第?[一二三四1-4]季度|Q[1-4]|H[12]|上半年|下半年|年中|年底|年末)?|Q[1-4]\s*(?:of\s*)?(?:19|20)\d\d"
     r"|(?:过去|未来|近|前|后)[一二两三四五六七八九十\d]+年|今年|去年|明年|前年|上半年|下半年|本季度|上季度|下季度"
@@ -40,7 +47,7 @@ _PERIOD = re.compile(
 )
 # "那X呢?" and its English forms; X is what the follow-up asks about.
 _ABOUT_ZH = re.compile(
-    r"^(?P<open>那么|那|还有|另外|再看看|再看|以及)?\s*(?P<x>.+?)\s*(?:的)?\s*(?P<end>呢|怎么样|如何|又如何|又怎样)\s*[??]?$"
+    r"^(?P<open>那么|那(?![个些年时天次样一])|还有|另外|再看看|再看|以及)?\s*(?P<x>.+?)\s*(?:的)?\s*(?P<end>呢|怎么样|如何|又如何|又怎样)\s*[??]?$"
 )
 _ABOUT_EN = re.compile(
     r"^(?:and\s+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*[??.]?$"
@@ -137,11 +144,16 @@ def _resolve(question: str, previous: str, answer: str, lexicon: Lexicon) -> str
         return _ask_about(about, question, previous, subject, lexicon)
     if subject is None:
         return question
+    if about is not None:
+        # "那它的市盈率呢?", "And its P/E?": without its pronoun, X is an attribute of the previous subject.
+        bare = re.sub(r"^(?:的|'s)?\s*", "", (_PRONOUNS_ZH if language_of(about) == "zh" else _PRONOUNS_EN).sub("", about, count=1))
+        if bare and not subjects_in(bare, lexicon) and _is_attribute(re.sub(r"^的", "", _SAME_PERIOD.sub("", bare)).strip(), lexicon):
+            return _ask_about(bare, question, previous, subject, lexicon)
     own = subjects_in(question, lexicon)
     pronoun = (_PRONOUNS_ZH if language_of(question) == "zh" else _PRONOUNS_EN).search(question)
     opens = bool(_OPENER.match(question))
     if pronoun and not (own and own[0].start < pronoun.start() and not opens):
-        return _replace_pronoun(question, subject, lexicon)
+        return _drop_lead(_replace_pronoun(question, subject, lexicon))
     if own or not is_follow_up(question) or _SAME_PERIOD.search(question) or _ASKS_NAME.search(question) or _MANY.search(question):
         return question
     # A short question that names no company but an attribute ("市盈率是多少?") is about the previous subject.
@@ -149,6 +161,12 @@ def _resolve(question: str, previous: str, answer: str, lexicon: Lexicon) -> str
         return question
     name = _display(subject, question, lexicon)
     return f"{name}的{question}" if language_of(question) == "zh" else f"{name}: {question}"
+
+
+def _drop_lead(question: str) -> str:
+    """A resolved question stands alone: "那小米的…" is "小米的…", "And what EPS growth…" is "What EPS growth…"."""
+    bare = _LEAD.sub("", question, count=1)
+    return bare[:1].upper() + bare[1:] if bare and bare is not question and bare[:1].isascii() else bare
 
 
 def _about(question: str) -> str | None:
@@ -180,7 +198,13 @@ def _ask_about(about: str, question: str, previous: str, subject: Subject | None
     if re.match(r"(其他|其余|别的|other|others)", about, re.I) or _MARKET.search(about):
         return question  # "其他公司呢?", "那港股整体呢?" name no company
     own = subjects_in(about, lexicon)
-    if own and own[0].start == 0 and _rest(about, own[0]):
+    rest = _rest(about, own[0]) if own and own[0].start == 0 else ""
+    if rest and subject is not None and (_SAME_PERIOD.fullmatch(rest) or _PERIOD.fullmatch(rest)):
+        # "那腾讯同期呢?" asks the previous question about 腾讯; "那腾讯2024年呢?" also for another period.
+        moved = _replace_subject(previous, subject, _display(own[0], previous, lexicon), lexicon)
+        old = _PERIOD.search(moved)
+        return moved[: old.start()] + rest + moved[old.end() :] if old and _PERIOD.fullmatch(rest) else moved
+    if rest:
         return question  # "那腾讯的市盈率呢?" names its company and its attribute: it stands alone
     if own or not _is_attribute(about, lexicon):
         if subject is None:
@@ -194,10 +218,45 @@ def _ask_about(about: str, question: str, previous: str, subject: Subject | None
     name = _display(subject, question, lexicon)
     old = _PERIOD.search(previous)
     when = old.group(0).strip() if old else ""
-    about = re.sub(r"^的", "", _SAME_PERIOD.sub("", about)).strip()
+    about = re.sub(r"^(?:的|'s\s)", "", _SAME_PERIOD.sub("", about).strip()).strip()
     if language_of(question) == "zh":
         return f"{name}{when}的{about}" + ("是多少?" if _NUMERIC_ATTRIBUTE.search(about) or lexicon.metrics_in(about) else "如何?")
     return f"What is {_possessive(name)} {about}{' in ' + when if when else ''}?"
+
+
+# Where a Chinese question stops naming its attribute and starts asking ("…的估值怎么看?", "…增长了多少?").
+_ASKING_ZH = re.compile(
+    r"(?:了|的|是|有|在)*(?:是多少|有多少|多少|有多[大高低少快长久]|多[大高低少快长久]|是什么|有什么|是否|怎么看|怎么样|怎样|如何|"
+    r"为什么|为何|排第几|第几|几|哪|吗|呢)|[??。]"
+)
+
+
+def follow_up_topic(question: str, standalone: str, lexicon: Lexicon) -> tuple[str, str]:
+    """(subject, attribute) of a follow-up that was rewritten ("它的估值怎么看?" -> ("百度", "估值")), so a refusal can
+    say what it understood was asked; ("", "") for a question that stood alone, or one whose subject is not found."""
+    _, text = _split_label(normalize(standalone).strip())
+    if not text or normalize(question).strip() in (standalone, text):
+        return "", ""
+    found = subjects_in(text, lexicon)
+    if not found:
+        return "", ""
+    # The subject the rewrite brought in from the conversation, rather than a name the follow-up itself said
+    # ("what EPS growth does JPMorgan expect for it?" is about the earlier company, not JPMorgan).
+    own = {s.name for s in subjects_in(question, lexicon)}
+    subject = next((s for s in found if s.name not in own), found[0])
+    name = _display(subject, text, lexicon)
+    start = subject.start + len(subject.spans[0]) if text[subject.start :].startswith(subject.spans[0]) else text.find(subject.spans[0])
+    before, after = text[: subject.start].strip(), text[start:]
+    if language_of(text) == "zh":
+        after = re.sub(r"^\s*的", "", after)
+        cut = _ASKING_ZH.search(after)
+        attribute = (after[: cut.start()] if cut else after).strip()
+        # A period the question put before its subject ("2025Q3腾讯的…") belongs to the attribute.
+        if before and _PERIOD.fullmatch(before):
+            attribute = f"{before}{attribute}"
+        return name, attribute or re.sub(r"[??]+$", "", text)
+    possessive = re.match(r"^(?:'s|')\s+(?P<rest>[^?]+)", after)
+    return name, (possessive.group("rest").strip() if possessive else re.sub(r"[??\s]+$", "", text))
 
 
 def _rest(text: str, subject: Subject) -> str:

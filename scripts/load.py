@@ -11,9 +11,16 @@ Cross-talk checks, which work with the offline (extractive) answerer:
   * the conversation the page returns holds exactly this session's questions, in order;
   * no other session's marker appears anywhere in it (questions, answers, sources);
   * the settings panel returned with each filtered answer names this session's company filter;
-  * (reported, not an error) the follow-up answer is on its session's subject: the answer itself (the message
-    before its source cards) names the session's company. Follow-ups that name no company of their own are
-    counted apart as refused (the page's refusal box) or drifted (they name another company only).
+  * (reported, not an error) the follow-up answer is on its session's subject: the answer itself (the answer text
+    or the refusal box; not the "Understood as" line, not notices, not source cards) names the session's company.
+    Each follow-up falls in exactly one class: answered (names its company, not refused), refused naming it (the
+    refusal says what was asked about), refused without naming it, drifted (names another company only), or
+    unnamed (an answer naming no company). Apart from that, "resolved" counts the follow-ups whose "Understood as"
+    line names the session's company: the rewrite's share, whatever the answer did with it.
+
+The companies are those of corpus/lexicon.yaml that the shipped corpus mentions; two of them (百度, 美团) have no
+figure or passage of their own there, so their follow-ups can only be refused: a refusal that names them counts as
+on subject, one that does not, as a miss.
 
 With --with-ingest DIR, `assistant ingest DIR` runs against the same index while the load runs; afterwards the
 index must be consistent (every listed source has exactly its recorded chunks) and complete. Every loop is bounded
@@ -40,7 +47,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ALL_COMPANIES = "All companies / 全部公司"
-# Companies the shipped corpus covers, with the names an answer about them would use.
+# Companies of the lexicon the shipped corpus mentions, with the names an answer about them would use.
 COMPANIES: dict[str, list[str]] = {
     "阿里巴巴": ["阿里", "Alibaba", "9988"],
     "腾讯": ["Tencent", "0700", "混元"],
@@ -76,9 +83,13 @@ class Result:
     errors: list[str] = field(default_factory=list)
     crosstalk: list[str] = field(default_factory=list)
     off_topic: int = 0
-    on_subject: int = 0
-    refused: int = 0
+    on_subject: int = 0  # answered + refused_named
+    answered: int = 0
+    refused_named: int = 0
+    refused: int = 0  # refused without naming the company
     drifted: int = 0
+    unnamed: int = 0
+    resolved: int = 0  # the "Understood as" line names the session's company
     follow_ups: int = 0
     notes: list[str] = field(default_factory=list)  # follow-ups not on their subject, for the report
 
@@ -143,22 +154,43 @@ def run_session(
             result.follow_ups += 1
             if not any(name.lower() in last.lower() for name in names):
                 result.off_topic += 1
-            body = answer_body(last)
+            body, resolved = answer_body(last), resolved_question(last)
+            refused = 'class="ra-refusal"' in last
+            result.resolved += mentions_any(resolved, names)
+            shown = f"{' '.join(body.split())[:120]} (understood as: {resolved or '-'})"
             if mentions_any(body, names):
                 result.on_subject += 1
-            elif 'class="ra-refusal"' in last:
+                result.refused_named += refused
+                result.answered += not refused
+            elif refused:
                 result.refused += 1
-                result.notes.append(f"session {i} ({company}): refused: {question}")
+                result.notes.append(f"session {i} ({company}): refused, naming no company: {shown}")
             elif any(mentions_any(body, [other, *aliases]) for other, aliases in COMPANIES.items() if other != company):
                 result.drifted += 1
-                result.notes.append(f"session {i} ({company}): about another company: {' '.join(body.split())[:120]}")
+                result.notes.append(f"session {i} ({company}): about another company: {shown}")
+            else:
+                result.unnamed += 1
+                result.notes.append(f"session {i} ({company}): an answer naming no company: {shown}")
     return result
 
 
+# Blocks of the page's answer message that are not the answer: notices and the resolved question ("Understood as").
+_NOT_ANSWER = re.compile(r'<div class="ra-(?:notice|resolved)">.*?</div>', re.S)
+_RESOLVED = re.compile(r'<div class="ra-resolved">(.*?)</div>', re.S)
+
+
 def answer_body(message: str) -> str:
-    """The answer's own text: the message before its source cards, without markup."""
+    """The answer's own text (or the refusal box): the message before its source cards, without the resolved
+    question and notices (a refusal is not on subject because the line above it restates the question), no markup."""
     cut = min((i for i in (message.find('class="ra-sources"'), message.find("<details")) if i >= 0), default=len(message))
-    return html.unescape(re.sub(r"<[^>]+>", " ", message[:cut]))
+    cut = message.rfind("<", 0, cut) if cut < len(message) else cut  # the tag that opens the sources goes too
+    return html.unescape(re.sub(r"<[^>]+>", " ", _NOT_ANSWER.sub(" ", message[:cut])))
+
+
+def resolved_question(message: str) -> str:
+    """The "Understood as" line of the answer message: the follow-up as the rewrite resolved it ("" when none)."""
+    match = _RESOLVED.search(message)
+    return html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split(":", 1)[-1].strip() if match else ""
 
 
 def mentions_any(text: str, names: list[str]) -> bool:
@@ -194,8 +226,12 @@ def run_round(n: int, args: argparse.Namespace) -> dict:
         "off_topic": f"{sum(r.off_topic for r in results)}/{sum(r.follow_ups for r in results)}",
         "follow_ups": sum(r.follow_ups for r in results),
         "on_subject": sum(r.on_subject for r in results),
+        "answered": sum(r.answered for r in results),
+        "refused_named": sum(r.refused_named for r in results),
         "refused": sum(r.refused for r in results),
         "drifted": sum(r.drifted for r in results),
+        "unnamed": sum(r.unnamed for r in results),
+        "resolved": sum(r.resolved for r in results),
         "p50": percentile(latencies, 0.50),
         "p95": percentile(latencies, 0.95),
         "max": max(latencies, default=float("nan")),
@@ -337,8 +373,10 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows))
     for r in rows:
         print(
-            f"{r['sessions']} sessions: follow-up answers that name their session's own company: {r['on_subject']} of "
-            f"{r['follow_ups']} (the others: {r['refused']} refused, {r['drifted']} about another company only)"
+            f"{r['sessions']} sessions: follow-ups on their own subject: {r['on_subject']} of {r['follow_ups']} "
+            f"({r['answered']} answered, {r['refused_named']} refused naming it); the others: {r['refused']} refused "
+            f"naming no company, {r['drifted']} about another company only, {r['unnamed']} naming no company; "
+            f"resolved to their own company (\"Understood as\"): {r['resolved']} of {r['follow_ups']}"
         )
 
     failed = any(r["errors"] or r["crosstalk"] for r in rows)

@@ -147,9 +147,9 @@ def test_another_company_in_no_lexicon_takes_the_previous_subjects_place(
 @pytest.mark.parametrize(
     ("previous", "question", "expected"),
     [
-        ("星河动力的估值是多少?", "它的订单呢?", "星河动力的订单呢?"),
-        ("华虹半导体2025Q3毛利率是多少?", "其研发投入呢?", "华虹半导体的研发投入呢?"),
-        ("What is Nimbus Labs' revenue in 2025?", "And its gross margin?", "And Nimbus Labs' gross margin?"),
+        ("星河动力的估值是多少?", "它的订单呢?", "星河动力的订单是多少?"),
+        ("华虹半导体2025Q3毛利率是多少?", "其研发投入呢?", "华虹半导体2025Q3的研发投入是多少?"),
+        ("What is Nimbus Labs' revenue in 2025?", "And its gross margin?", "What is Nimbus Labs' gross margin in 2025?"),
         ("What is Nimbus Labs' revenue in 2025?", "How many employees does it have?", "How many employees does Nimbus Labs have?"),
     ],
 )
