@@ -414,10 +414,9 @@ class ExtractiveAnswerer:
         if not self._about(asked, s.context):
             return False
         # A table row stands alone: the row above it is another record, not context it points back to.
-        carried = not s.table_row and self._names_found(asked, s.previous)[0]
-        if asked.entities and not (self._names_found(asked, s.text)[0] or carried):
-            # The passage names the subject but this sentence may be about another one: only when it names no
-            # other proper name of the same kind does the passage's subject carry over.
+        if asked.companies and not self._names_found(asked, s.text)[0]:
+            # The passage (or the sentence before) names the subject but this sentence may be about another one:
+            # only when it names no other company does the subject carry over.
             asked_companies = {self.lexicon.resolve(e) for e in asked.entities} | set(asked.companies)
             if set(self.lexicon.companies_in(s.text)) - asked_companies:
                 return False
@@ -596,7 +595,12 @@ class ExtractiveAnswerer:
 
     def _lead_line(self, asked: Asked, best: _Sentence, found: list[_Sentence]) -> str:
         if asked.expects in ("reason", "any"):
-            return ("据资料" if asked.language == "zh" else "According to the sources") + f" [{best.passage}]:"
+            lead = ("据资料" if asked.language == "zh" else "According to the sources") + f" [{best.passage}]:"
+            if asked.companies and not self._names_found(asked, best.text)[0]:
+                # The quoted sentence says "the company": say whose answer it is, as the passage does.
+                name = self.lexicon.display_name(asked.companies[0], asked.language)
+                lead = (f"关于{name},{lead}" if asked.language == "zh" else f"On {name}, {lead[0].lower()}{lead[1:]}")
+            return lead
         items = [best.lead]
         if asked.expects == "person":
             # Several sentences may each name some of the people asked for ("主演有哪些").
