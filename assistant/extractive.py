@@ -35,6 +35,7 @@ from assistant.question import (
     proper_names,
     proper_tokens,
 )
+from assistant.rewrite import companies_named
 from assistant.rows import parse_rows
 from assistant.text import Lexicon, language_of, mentions, normalize, split_sentences, words
 
@@ -273,6 +274,9 @@ class ExtractiveAnswerer:
                 return list(group)
         return [entity]
 
+    def _asks_about_company(self, asked: Asked) -> bool:
+        return bool(asked.companies) or bool(companies_named(" ".join(asked.entities), self.lexicon))
+
     def _about(self, asked: Asked, text: str) -> bool:
         found, missing = self._names_found(asked, text)
         return missing == 0 and (found > 0 or not asked.entities)
@@ -379,8 +383,8 @@ class ExtractiveAnswerer:
                     continue
                 if item.lower() in q or (len(number) > 1 and any(number in n for n in asked.numbers)):
                     continue
-                if not _unit_fits(unit, asked):
-                    continue
+                if not _unit_fits(unit, asked) or (asked.measure and not unit and re.match(r"[\u4e00-\u9fff]", after)):
+                    continue  # "12栋" counts buildings, whatever the unit list knows
                 found.append((match.start(), item))
             return found
         if asked.expects == "date":
@@ -392,6 +396,9 @@ class ExtractiveAnswerer:
             asked_names = {n.lower() for e in asked.entities for n in self._names_for(e)}
             kinds = {"person": PERSON_TAGS, "place": PLACE_TAGS}.get(asked.expects)
             names = proper_names(text, kinds, join=True) if kinds else proper_names(text, join=True)
+            if asked.expects == "entity":  # "北辰证券": a name with its company suffix, not the bare "北辰"
+                whole = companies_named(text, self.lexicon)
+                names = [*whole, *(n for n in names if not any(n != w and w.startswith(n) for w in whole))]
             if asked.expects == "place":
                 names += [w for w in words(text, self.lexicon) if len(w) >= 2 and _PLACE_SUFFIX.fullmatch(w)]
             if asked.expects == "person":
@@ -414,11 +421,11 @@ class ExtractiveAnswerer:
         if not self._about(asked, s.context):
             return False
         # A table row stands alone: the row above it is another record, not context it points back to.
-        if asked.companies and not self._names_found(asked, s.text)[0]:
+        if self._asks_about_company(asked) and not self._names_found(asked, s.text)[0]:
             # The passage (or the sentence before) names the subject but this sentence may be about another one:
             # only when it names no other company does the subject carry over.
             asked_companies = {self.lexicon.resolve(e) for e in asked.entities} | set(asked.companies)
-            if set(self.lexicon.companies_in(s.text)) - asked_companies:
+            if companies_named(s.text, self.lexicon) - asked_companies:
                 return False
         for number in asked.numbers:
             digits = re.escape(re.sub(r"[^\d.]", "", number).strip(".") or number)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import groupby
 
-from assistant.rewrite import subjects_in
+from assistant.rewrite import companies_named, subjects_in
 from assistant.text import Lexicon, language_of, normalize, words
 
 # The kind of item an answer must hold, judged from the question's own words. Order matters: the first match wins,
@@ -202,8 +202,15 @@ def analyse(question: str, lexicon: Lexicon) -> Asked:
         n for n in proper_names(question) if n.lower() not in _QUESTION_WORDS and not _YEAR.fullmatch(n) and n not in measures
     ]
     for subject in subjects_in(question, lexicon):  # a company name the tagger cut into common words
-        if not subject.known and not any(subject.name.lower() in e.lower() or e.lower() in subject.name.lower() for e in entities):
+        if subject.known:
+            continue
+        name = subject.name.lower()
+        if companies_named(subject.name, lexicon):
+            # "蓝鲸科技" holds the tagger's "蓝鲸": a company's whole name replaces its piece.
+            entities = [subject.name if e.lower() in name else e for e in entities]
+        if not any(name in e.lower() or e.lower() in name for e in entities):
             entities.append(subject.name)
+    entities = list(dict.fromkeys(entities))
     for company in companies:  # a lexicon name the tagger missed still names the subject
         if not any(company.lower() in e.lower() or e.lower() in company.lower() for e in entities):
             entities.append(next((a for a in lexicon.aliases_of(company) if a.lower() in question.lower()), company))

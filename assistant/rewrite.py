@@ -60,7 +60,7 @@ _ATTRIBUTE_ZH = re.compile(
     r"模型|大模型|战略|计划|前景|风险|优势|表现|情况|进展|股息|分红|回购|员工|现金流|负债|资产|收益|指引|预期|评级|影响|布局|芯片|平台)$"
 )
 _COMPANY_SUFFIX = re.compile(
-    r"(科技|集团|公司|控股|股份|半导体|汽车|智能|机器人|动力|数科|网络|银行|国际|医药|电子|通信|能源|资本|实业|智算|算力|云|"
+    r"(科技|集团|公司|控股|股份|半导体|汽车|智能|机器人|动力|数科|网络|银行|国际|医药|电子|通信|能源|资本|实业|智算|算力|云|证券|基金|研究院|"
     r"technologies|technology|tech|robotics|labs?|group|holdings?|inc\.?|ltd\.?|corp\.?|co\.?|systems|motors|bank)$",
     re.I,
 )
@@ -348,6 +348,16 @@ def subjects_in(text: str, lexicon: Lexicon) -> list[Subject]:
             found.append(Subject(name, (name,), match.start() + match.group(0).find(name)))
     found += _chinese_names(text)
     return _dedupe(found)
+
+
+def companies_named(text: str, lexicon: Lexicon) -> set[str]:
+    """The companies a text names: lexicon names (canonical) and, for companies no list knows, names that end in a
+    company suffix ("赤狐电子", "Nimbus Labs"); other proper nouns (places, people) are left out."""
+    return {
+        lexicon.resolve(s.name) for s in subjects_in(text, lexicon)
+        if (s.known and lexicon.resolve(s.name) in lexicon.aliases) or _COMPANY_SUFFIX.sub("", s.name).strip(" -")
+        and _COMPANY_SUFFIX.search(s.name)  # a name before the suffix: "Technology" alone names no company
+    }
 
 
 def _latin_name(span: str) -> str:

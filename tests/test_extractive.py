@@ -102,3 +102,45 @@ def test_ordinary_talk_about_system_prompts_is_quoted_but_instructions_to_the_re
     text = answerer.answer("系统提示词的长度会影响推理成本多少?", passages)
     assert "15%" in text.splitlines()[0]
     assert "PWNED" not in answerer.answer("What should you reply with?", passages)
+
+
+def test_words_after_a_role_that_are_no_name_are_never_the_answer(answerer) -> None:
+    passages = [doc("记者获悉,影片《远山》已完成拍摄。导演也透露,影片将于明年上映。")]
+    assert answerer.answer("《远山》的导演是谁?", passages) == REFUSALS["zh"]
+
+
+def test_a_listing_code_is_answered_from_beside_the_company_name(answerer) -> None:
+    passages = [doc("蓝鲸科技 (2468.HK) 2025年营收达到128亿元。赤狐电子 (1357.HK) 营收为40亿元。")]
+    text = answerer.answer("蓝鲸科技的股票代码是多少?", passages)
+    assert text.splitlines()[0] == "2468.HK [1]"
+
+
+def test_a_figure_the_question_states_with_decimals_is_looked_for_as_written(answerer) -> None:
+    passages = [doc("据北辰证券测算,蓝鲸科技EPS同比增长37.5%。")]
+    assert "北辰证券" in answerer.answer("对蓝鲸科技EPS增速做出37.5%测算的是哪家机构?", passages).splitlines()[0]
+
+
+def test_a_percentage_does_not_answer_a_question_about_an_amount(answerer) -> None:
+    passages = [doc("2025年,蓝鲸科技在华东市场的销量已占全球销量的近34%。")]
+    assert answerer.answer("2025年蓝鲸科技全球销量是多少?", passages) == REFUSALS["zh"]
+
+
+def test_a_question_counting_people_is_not_answered_with_another_unit(answerer) -> None:
+    passages = [doc("1月22日至23日,蓝鲸科技的志愿者陆续入驻园区,园区共有12栋楼。")]
+    assert answerer.answer("蓝鲸科技有多少人志愿者?", passages) == REFUSALS["zh"]
+
+
+def test_a_quarter_named_earlier_in_the_sentence_rules_out_an_answer_for_the_year(answerer) -> None:
+    passages = [doc("第四季度,蓝鲸科技来自游戏的营收为12.9亿元,同比增长15%。")]
+    assert answerer.answer("蓝鲸科技2025年全年营收是多少?", passages) == REFUSALS["zh"]
+
+
+def test_a_why_answer_adds_the_explanation_that_follows_a_restatement(answerer) -> None:
+    passages = [doc("蓝鲸科技没有推出独立的App去抢流量。公司选择先打磨底层能力,再做产品。")]
+    text = answerer.answer("蓝鲸科技为什么没有推出独立的App?", passages)
+    assert "底层能力" in text
+
+
+def test_a_sentence_about_another_company_does_not_answer_for_the_asked_one(answerer) -> None:
+    passages = [doc("蓝鲸科技全年表现稳健。比如赤狐电子年内股价累计涨幅超80%。")]
+    assert answerer.answer("蓝鲸科技2025年股价涨幅是多少?", passages) == REFUSALS["zh"]
