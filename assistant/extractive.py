@@ -31,6 +31,7 @@ from assistant.question import (
     TICKER,
     Asked,
     analyse,
+    dictionary_tag,
     periods_in,
     proper_names,
     proper_tokens,
@@ -399,14 +400,17 @@ class ExtractiveAnswerer:
             if asked.expects == "entity":  # "北辰证券": a name with its company suffix, not the bare "北辰"
                 whole = companies_named(text, self.lexicon)
                 names = [*whole, *(n for n in names if not any(n != w and w.startswith(n) for w in whole))]
-            if asked.expects == "place":
-                names += [w for w in words(text, self.lexicon) if len(w) >= 2 and _PLACE_SUFFIX.fullmatch(w)]
+            if asked.expects == "place":  # "梧州市", but not the idiom "众志成城"
+                names += [w for w in words(text, self.lexicon)
+                          if len(w) >= 2 and _PLACE_SUFFIX.fullmatch(w) and dictionary_tag(w) in ("", "ns")]
             if asked.expects == "person":
                 names += [n for m in _AFTER_ROLE.finditer(text) if (n := _name_after_role(m.group(1)))]
             zh = language_of(text) == "zh"
             return [
                 (text.find(n), n) for n in dict.fromkeys(names)
-                if n.lower() not in q and not _ASKING.search(n) and n.lower() not in asked_names and not re.fullmatch(r"[\d.,%]+", n)
+                if n.lower() not in q and not _ASKING.search(n)
+                and n.lower() not in asked_names and not re.fullmatch(r"[\d.,%]+", n)
+                and not any(len(e) >= 2 and e.lower() in n.lower() for e in asked.entities)  # not the asked thing itself
                 and not (asked.expects == "person" and (re.fullmatch(r"[A-Z0-9]{1,5}", n) or (zh and not language_of(n) == "zh")))
             ]
         if asked.expects == "code":

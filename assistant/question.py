@@ -15,6 +15,8 @@ from itertools import groupby
 from assistant.rewrite import companies_named, subjects_in
 from assistant.text import Lexicon, language_of, normalize, words
 
+# "在哪个组" asks which group, not where.
+_WHERE = r"哪里|哪儿|在哪(?![个些家])|何地|何处|哪个(城市|国家|省|地区)|哪座|\bwhere\b|which (city|country|place)"
 # The kind of item an answer must hold, judged from the question's own words. Order matters: the first match wins,
 # so "多长时间" (a duration: a number) is read before "时间" (a date).
 _EXPECTS: list[tuple[str, re.Pattern[str]]] = [
@@ -40,7 +42,7 @@ _EXPECTS: list[tuple[str, re.Pattern[str]]] = [
             re.I,
         ),
     ),
-    ("place", re.compile(r"哪里|哪儿|在哪|何地|何处|地点|举办地|哪个(城市|国家|省|地区)|哪座|\bwhere\b|which (city|country|place)", re.I)),
+    ("place", re.compile(_WHERE + r"|地点|举办地", re.I)),
     (
         "person",
         re.compile(
@@ -157,6 +159,11 @@ def proper_names(text: str, kinds: tuple[str, ...] = PROPER_TAGS, join: bool = F
     return list(unique.values())
 
 
+def dictionary_tag(word: str) -> str:
+    """The part-of-speech tag jieba's dictionary gives a word out of context ("" for a word it does not know)."""
+    return _posseg().dt.word_tag_tab.get(word, "")
+
+
 def proper_tokens(text: str) -> list[tuple[str, str]]:
     """(word, part-of-speech tag) pairs of a text."""
     return [(w.word, w.flag) for w in _posseg().cut(text)]
@@ -175,7 +182,7 @@ _INTERROGATIVES: list[tuple[str, re.Pattern[str]]] = [
     ("person", re.compile(r"谁|哪位|\bwho\b|\bwhom\b", re.I)),
     ("date", re.compile(r"何时|什么时候|哪一?天|哪一?年|几月|几号|哪个月|\bwhen\b|what (date|day|year|month)|which (year|month|day)",
                         re.I)),
-    ("place", re.compile(r"哪里|哪儿|在哪|何地|何处|哪个(城市|国家|省|地区)|哪座|\bwhere\b|which (city|country|place)", re.I)),
+    ("place", re.compile(_WHERE, re.I)),
     ("number", re.compile(r"多少|多长|多久|多大|多高|多远|多重|几[个次家款名位年天人所支只倍成纳]|"
                           r"\bhow (much|many|fast|large|big|long|high)\b", re.I)),
     ("entity", re.compile(r"哪[个家部支款只所种些队国项]|\bwhich\b", re.I)),
