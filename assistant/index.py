@@ -243,21 +243,30 @@ class Index:
                 found.setdefault(str(meta["embed_hash"]), np.asarray(vector, dtype=np.float32))
         return found
 
-    def search(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, str, dict, float]]:
-        """Nearest chunks as (id, text, metadata, cosine similarity)."""
+    def _query(self, vector: np.ndarray, n: int, where: dict | None, include: list[str]) -> dict:
         chunks, _ = self._collections()
         # Chroma returns fewer rows when the collection (or the filter) holds fewer: no count() call first.
-        got = self._call(
+        return self._call(
             chunks.query,
             query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
             n_results=max(1, n),
             where=where or None,
-            include=["documents", "metadatas", "distances"],
+            include=include,
         )
+
+    def search(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, str, dict, float]]:
+        """Nearest chunks as (id, text, metadata, cosine similarity)."""
+        got = self._query(vector, n, where, ["documents", "metadatas", "distances"])
         return [
             (i, t, m, 1.0 - float(d))
             for i, t, m, d in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
         ]
+
+    def nearest(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
+        """Nearest chunk ids with their cosine similarity, without texts or metadata: retrieval reads those back
+        only for the few passages that survive fusion (`get`)."""
+        got = self._query(vector, n, where, ["distances"])
+        return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0])]
 
     def get(self, ids: list[str]) -> dict[str, tuple[str, dict]]:
         if not ids:
