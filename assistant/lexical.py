@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from assistant.index import Index
+from assistant.index import Index, release_memory
 from assistant.text import Lexicon, words
 
 # The metadata the filters (retrieval.Filters.keep) look at; everything else is read back for the hits alone.
@@ -123,6 +123,8 @@ class LexicalIndex:
         self._state = (model, ids, np.asarray(groups, dtype=np.int32), group_metas)
         self._fingerprint = fingerprint
         self._generation = self.index.generation
+        del model, ids, groups, group_metas
+        release_memory()  # the word lists and bm25s's build arrays are gone: the process need not stay that big
 
     def _save_cache(self, vocab: list[str], docs: dict[str, bytes]) -> None:
         try:

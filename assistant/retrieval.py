@@ -230,7 +230,7 @@ class Retriever:
         return Retrieval(query, ordered[:k], best_dense, (time.perf_counter() - start) * 1000)
 
     def _dense_side(self, query: str, filters: Filters, n: int) -> list[tuple[str, float]]:
-        return self.index.nearest(self.embedder.query_vector(query), n, filters.where(self.lexicon))
+        return self.index.nearest(self.embedder.cached_query_vector(query), n, filters.where(self.lexicon))
 
     def _bm25_side(self, query: str, filters: Filters, n: int) -> list[tuple[str, float]]:
         return self.lexical.rank(self.expand(query), n, filters.keep(self.lexicon))
