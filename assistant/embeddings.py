@@ -31,6 +31,10 @@ class Embedder(Embeddings):
     def warm_up(self) -> None:
         raise NotImplementedError
 
+    def clear_query_cache(self) -> None:
+        """Forget the recent query vectors (the benchmark times every index size on the same questions)."""
+        self.__dict__.pop("_query_cache", None)
+
     def cached_query_vector(self, text: str) -> np.ndarray:
         """`query_vector` through a small LRU cache; the vector is read-only, since callers share it."""
         cache: OrderedDict[str, np.ndarray] = self.__dict__.setdefault("_query_cache", OrderedDict())

@@ -75,7 +75,7 @@ def test_bench_at_a_tiny_size_reports_every_figure_as_a_positive_number(corpus_a
     assert ingestion["documents"] == ingestion["chunks"] == ingestion["embedded"] == 3
     assert ingestion["rounds"] == len(ingestion["pairs"]) == 2 and ingestion["pipeline_vs_raw_cpu"] > 0
     # File-named passages without headline or sections: nothing but the chunk is embedded.
-    assert ingestion["prefix_token_share"] == 0.0
+    assert ingestion["prefix_token_share"] == ingestion["prefix_time_share"] == 0.0
     assert "real" in ingestion["text"] and "synthetic" in result["synthetic_ingestion"]["text"]
     pool = result["synthetic_ingestion"]["chunks"]
     (retrieval,) = result["retrieval"]
