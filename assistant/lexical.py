@@ -1,8 +1,9 @@
 """BM25 over jieba words, derived from the chunks in Chroma and rebuilt when the collection changes.
 
 Kept small for big collections (100k chunks): words are stored as int32 ids of one vocabulary, never as lists of
-strings; only the metadata fields the filters read stay in memory (one shared dict per distinct combination); the
-text and full metadata of the hits are read back from Chroma, a few dozen rows per search.
+strings; only the metadata fields the filters read stay in memory (one dict per distinct combination, and that
+combination's number per chunk); the text and full metadata are read back from Chroma for the passages retrieval
+keeps, a few rows per search.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from assistant.index import Index
+from assistant.index import Index, release_memory
 from assistant.text import Lexicon, words
 
 # The metadata the filters (retrieval.Filters.keep) look at; everything else is read back for the hits alone.
@@ -56,7 +57,8 @@ class LexicalIndex:
         self._fingerprint = ""
         self._generation = -1
         self._checked_at = 0.0
-        self._state: tuple = (None, [], [])  # (BM25 model, chunk ids, filter metadata), swapped as one
+        # (BM25 model, chunk ids, each chunk's filter group, the groups' filter metadata), swapped as one
+        self._state: tuple = (None, [], np.zeros(0, dtype=np.int32), [])
         self._lock = threading.Lock()  # one rebuild at a time when several web sessions ask at once
 
     def _tokens_cache(self) -> tuple[list[str], dict[str, bytes]]:
@@ -90,8 +92,9 @@ class LexicalIndex:
         # Cached ids refer to the old vocabulary; it is kept as the prefix of the new one, so they stay valid.
         vocab = {word: i for i, word in enumerate(old_vocab)}
         ids: list[str] = []
-        metas: list[dict] = []
-        shared: dict[tuple, dict] = {}
+        groups: list[int] = []
+        shared: dict[tuple, int] = {}
+        group_metas: list[dict] = []
         parts: list[np.ndarray] = []
         fresh: dict[str, bytes] = {}
         for chunk_ids, texts, chunk_metas in self.index.iter_chunks():
@@ -105,7 +108,7 @@ class LexicalIndex:
                 fresh[key] = row
                 parts.append(np.frombuffer(row, dtype=np.int32))
                 ids.append(id_)
-                metas.append(_filter_meta(meta, shared))
+                groups.append(_filter_group(meta, shared, group_metas))
         if fresh.keys() != cache.keys() or len(vocab) != len(old_vocab):
             self._save_cache(list(vocab), fresh)
         model = None
@@ -117,9 +120,11 @@ class LexicalIndex:
             model = bm25s.BM25()
             model.index(SimpleNamespace(ids=_TokenRows(flat, offsets), vocab=vocab), show_progress=False)
         # One assignment, so a search running meanwhile sees the old state or the new one, never a mix.
-        self._state = (model, ids, metas)
+        self._state = (model, ids, np.asarray(groups, dtype=np.int32), group_metas)
         self._fingerprint = fingerprint
         self._generation = self.index.generation
+        del model, ids, groups, group_metas
+        release_memory()  # the word lists and bm25s's build arrays are gone: the process need not stay that big
 
     def _save_cache(self, vocab: list[str], docs: dict[str, bytes]) -> None:
         try:
@@ -133,8 +138,14 @@ class LexicalIndex:
 
     def search(self, query: str, n: int, keep: Callable[[dict], bool] | None = None) -> list[tuple[str, str, dict, float]]:
         """Top chunks as (id, text, metadata, BM25 score); `keep` filters on metadata."""
+        ranked = self.rank(query, n, keep)
+        found = self.index.get([id_ for id_, _ in ranked])
+        return [(id_, *found[id_], score) for id_, score in ranked if id_ in found]
+
+    def rank(self, query: str, n: int, keep: Callable[[dict], bool] | None = None) -> list[tuple[str, float]]:
+        """Top chunk ids with their BM25 score, best first, without reading texts back from the index."""
         self.refresh()
-        bm25, ids, metas = self._state
+        bm25, ids, groups, group_metas = self._state
         if bm25 is None:
             return []
         tokens = [bm25.vocab_dict[t] for t in words(query, self.lexicon) if t in bm25.vocab_dict]
@@ -142,22 +153,21 @@ class LexicalIndex:
             return []
         scores = np.asarray(bm25.get_scores(tokens), dtype=np.float32)
         if keep is not None:
-            mask = np.fromiter((keep(m) for m in metas), dtype=bool, count=len(metas))
-            scores = np.where(mask, scores, 0.0)
+            # The filter is asked once per distinct combination of filter fields (about one per document), not
+            # once per chunk: a Python call for each of 100k chunks cost tens of milliseconds a question.
+            allowed = np.fromiter((keep(m) for m in group_metas), dtype=bool, count=len(group_metas))
+            scores = np.where(allowed[groups], scores, 0.0)
         n = min(n, len(scores))
         top = np.argpartition(-scores, n - 1)[:n]  # the n best without sorting every chunk's score
         top = top[np.argsort(-scores[top], kind="stable")]
-        top = [int(i) for i in top if scores[i] > 0]
-        if not top:
-            return []
-        found = self.index.get([ids[i] for i in top])
-        return [(ids[i], *found[ids[i]], float(scores[i])) for i in top if ids[i] in found]
+        return [(ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
 
-def _filter_meta(meta: dict, shared: dict[tuple, dict]) -> dict:
-    """The filter fields of one chunk, as a dict shared by every chunk with the same values."""
+def _filter_group(meta: dict, shared: dict[tuple, int], group_metas: list[dict]) -> int:
+    """The number of the chunk's combination of filter fields; a new combination is added to `group_metas`."""
     key = tuple(tuple(v) if isinstance(v, list) else v for v in (meta.get(f) for f in FILTER_FIELDS))
     found = shared.get(key)
     if found is None:
-        found = shared[key] = {f: meta[f] for f in FILTER_FIELDS if f in meta}
+        found = shared[key] = len(group_metas)
+        group_metas.append({f: meta[f] for f in FILTER_FIELDS if f in meta})
     return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -19,6 +20,8 @@ from assistant.settings import Settings
 from assistant.text import Lexicon, date_int
 
 FILTER_KEYS = ("company", "ticker", "date_from", "date_to", "source", "type")
+# Runs the BM25 side of hybrid searches beside the dense side; shared by every session of the process.
+_SIDES = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bm25")
 
 
 @dataclass
@@ -194,37 +197,52 @@ class Retriever:
         rankings: dict[str, list[str]] = {}
         best_dense = 0.0
 
+        # The BM25 side runs on a worker thread while this one embeds the query (the encoder's C code releases the
+        # GIL): in hybrid mode the two sides overlap instead of adding up.
+        lexical = _SIDES.submit(self._bm25_side, query, filters, n) if mode in ("hybrid", "bm25") else None
         if mode in ("hybrid", "dense"):
-            vector = self.embedder.embed_query(query)
-            hits = self.index.search(vector, n, filters.where(self.lexicon))
-            rankings["dense"] = [h[0] for h in hits]
-            for rank, (id_, text, meta, sim) in enumerate(hits, start=1):
-                found[id_] = Passage(id_, text, meta, dense=sim, ranks={"dense": rank})
+            hits = self._dense_side(query, filters, n)
+            rankings["dense"] = [id_ for id_, _ in hits]
+            for rank, (id_, sim) in enumerate(hits, start=1):
+                found[id_] = Passage(id_, "", {}, dense=sim, ranks={"dense": rank})
                 best_dense = max(best_dense, sim)
-
-        if mode in ("hybrid", "bm25"):
-            hits = self.lexical.search(self.expand(query), n, filters.keep(self.lexicon))
-            ids = []
-            for rank, (id_, text, meta, score) in enumerate(hits, start=1):
-                ids.append(id_)
-                passage = found.setdefault(id_, Passage(id_, text, meta))
+        if lexical is not None:
+            hits = lexical.result()
+            rankings["bm25"] = [id_ for id_, _ in hits]
+            for rank, (id_, score) in enumerate(hits, start=1):
+                passage = found.setdefault(id_, Passage(id_, "", {}))
                 passage.bm25 = score
                 passage.ranks["bm25"] = rank
-            rankings["bm25"] = ids
 
         fused = rrf(rankings, {"dense": self.settings.dense_weight, "bm25": self.settings.bm25_weight}, self.settings.rrf_k)
         for id_, score in fused.items():
             found[id_].score = score
         ordered = sorted(found.values(), key=lambda p: -p.score)
         ordered = _keep_each_best(ordered, rankings, k)
+        # Texts and metadata are read back only for the passages that can still be returned.
+        ordered = self._fill(ordered[: max(k * 3, 20)] if self._reranker is not None else ordered[:k])
         if self._reranker is not None and ordered:
-            pool = ordered[: max(k * 3, 20)]
-            scores = self._reranker.predict([(query, searchable_text(p.text, p.meta)) for p in pool])
-            ordered = [p for _, p in sorted(zip(scores, pool), key=lambda sp: -float(sp[0]))]
+            scores = self._reranker.predict([(query, searchable_text(p.text, p.meta)) for p in ordered])
+            ordered = [p for _, p in sorted(zip(scores, ordered), key=lambda sp: -float(sp[0]))]
         if mode == "bm25":
             # No similarity to threshold on: the answerer's own evidence check decides on refusal.
             best_dense = 1.0 if ordered else 0.0
         return Retrieval(query, ordered[:k], best_dense, (time.perf_counter() - start) * 1000)
+
+    def _dense_side(self, query: str, filters: Filters, n: int) -> list[tuple[str, float]]:
+        return self.index.nearest(self.embedder.cached_query_vector(query), n, filters.where(self.lexicon))
+
+    def _bm25_side(self, query: str, filters: Filters, n: int) -> list[tuple[str, float]]:
+        return self.lexical.rank(self.expand(query), n, filters.keep(self.lexicon))
+
+    def _fill(self, passages: list[Passage]) -> list[Passage]:
+        """The passages with their text and metadata from the index, in one read; a chunk deleted since it was
+        ranked (another process removed its document) is dropped."""
+        found = self.index.get([p.id for p in passages])
+        for passage in passages:
+            if passage.id in found:
+                passage.text, passage.meta = found[passage.id]
+        return [p for p in passages if p.id in found]
 
 
 class HybridRetriever(BaseRetriever):

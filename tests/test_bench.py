@@ -38,6 +38,7 @@ def test_synthetic_passages_are_chinese_sentences_about_one_company():
     assert passage.company in COMPANIES and passage.company in passage.text and passage.metric in passage.text
     assert passage.text.count("。") >= 3
     assert synthetic_queries(5) == synthetic_queries(5)  # seeded: every run asks the same questions
+    assert len(set(synthetic_queries(300))) == 300  # distinct: none is timed on a cached query vector
 
 
 def test_derived_vectors_stay_close_to_their_pool_vector_and_unit_length():
@@ -65,22 +66,24 @@ def test_bench_command_with_a_missing_text_folder_exits_with_the_folder_and_the_
 
 def test_bench_at_a_tiny_size_reports_every_figure_as_a_positive_number(corpus_assistant, news_folder: Path):
     result = run_bench(
-        corpus_assistant.settings, corpus_assistant=corpus_assistant, sizes=[200], texts_dir=news_folder, sample=3, docs=2,
-        queries=6, questions=2, show_progress=False,
+        corpus_assistant.settings, corpus_assistant=corpus_assistant, sizes=[200], texts_dir=news_folder, sample=3, rounds=2,
+        docs=2, queries=6, questions=2, show_progress=False,
     )
     ingestion = result["ingestion"]
     for key in ("chunks", "pipeline_chunks_per_s", "raw_encode_chunks_per_s", "pipeline_vs_raw", "encoder_tokens_per_s"):
         assert ingestion[key] > 0, key
     assert ingestion["documents"] == ingestion["chunks"] == ingestion["embedded"] == 3
+    assert ingestion["rounds"] == len(ingestion["pairs"]) == 2 and ingestion["pipeline_vs_raw_cpu"] > 0
     # File-named passages without headline or sections: nothing but the chunk is embedded.
-    assert ingestion["prefix_token_share"] == 0.0
+    assert ingestion["prefix_token_share"] == ingestion["prefix_time_share"] == 0.0
     assert "real" in ingestion["text"] and "synthetic" in result["synthetic_ingestion"]["text"]
     pool = result["synthetic_ingestion"]["chunks"]
     (retrieval,) = result["retrieval"]
     assert retrieval["size"] == retrieval["chunks"] == 200
     assert retrieval["real_vectors"] == pool and retrieval["derived_vectors"] == 200 - pool
-    for mode in ("hybrid", "dense", "bm25"):
+    for mode in ("hybrid", "dense", "bm25", "query_embedding"):
         assert retrieval["modes"][mode]["p50_ms"] > 0 and retrieval["modes"][mode]["p95_ms"] > 0, mode
+        assert retrieval["modes"][mode]["n"] == 6, mode  # --queries per mode, each distinct
     assert result["answers"]["questions"] == 2
     assert result["answers"]["p50_ms"] > 0 and result["answers"]["p95_ms"] > 0
     assert result["memory"]["peak_rss_mb"] > 0

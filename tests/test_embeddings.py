@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from assistant.embeddings import EmbeddingError, OpenAIEmbedder, make_embedder
+from assistant.embeddings import Embedder, EmbeddingError, OpenAIEmbedder, make_embedder
 from tests.conftest import free_port, stop_process, wait_for_http
 
 PASSAGES = ["腾讯的混元大模型持续迭代。", "小米的玄戒O1芯片已经量产。", "Alibaba Cloud revenue grew 26% year on year."]
@@ -117,3 +117,34 @@ def test_a_document_ingested_through_an_embeddings_server_is_found_by_its_meanin
     assert report.embedded == report.chunks == 2 and not report.failed
     hits = assistant.retrieve("Xiaomi chip in mass production", mode="dense", k=1).passages
     assert hits[0].source.endswith("chips.md")
+
+
+class _CountingEmbedder(Embedder):
+    """Unit vectors from a counter, so a second call for the same text shows as a different vector."""
+
+    name, dim = "counting", 2
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def query_vector(self, text: str) -> np.ndarray:
+        self.calls.append(text)
+        angle = len(self.calls)
+        return np.array([np.cos(angle), np.sin(angle)], dtype=np.float32)
+
+
+def test_a_repeated_query_is_embedded_once_and_the_cache_keeps_only_the_most_recent_queries() -> None:
+    embedder = _CountingEmbedder()
+    embedder.query_cache_size = 2
+    first = embedder.embed_query("腾讯的AI收入")
+    assert embedder.embed_query("腾讯的AI收入") == first and embedder.calls == ["腾讯的AI收入"]
+    assert not embedder.cached_query_vector("腾讯的AI收入").flags.writeable  # shared with every caller
+    embedder.embed_query("小米的研发投入")
+    embedder.embed_query("腾讯的AI收入")  # used again: now the most recent
+    embedder.embed_query("阿里云收入")  # evicts 小米, the least recent
+    embedder.embed_query("腾讯的AI收入")
+    embedder.embed_query("小米的研发投入")
+    assert embedder.calls == ["腾讯的AI收入", "小米的研发投入", "阿里云收入", "小米的研发投入"]
+    embedder.clear_query_cache()  # the benchmark's next index size asks the same questions afresh
+    embedder.embed_query("小米的研发投入")
+    assert embedder.calls[-2:] == ["小米的研发投入", "小米的研发投入"]

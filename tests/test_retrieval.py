@@ -176,6 +176,21 @@ def test_the_chroma_where_clause_and_the_lexical_predicate_select_the_same_chunk
     by_where = {hit[0] for hit in index.search(vector, len(ids), filters.where(lexicon))}
     assert by_where == by_predicate
     assert 0 < len(by_predicate) < len(ids), "a filter that keeps all or nothing proves little"
+    # BM25 asks the predicate once per distinct combination of filter fields: the same chunks must come out.
+    query = "阿里巴巴 腾讯 小米 AI 收入 估值 云 2025"
+    unfiltered = {i for i, _ in corpus_assistant.lexical.rank(query, len(ids))}
+    filtered = {i for i, _ in corpus_assistant.lexical.rank(query, len(ids), keep)}
+    assert filtered == unfiltered & by_predicate
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_retrieved_passages_carry_the_stored_text_and_metadata_of_their_chunk(corpus_assistant, mode: str) -> None:
+    """Texts are read back after fusion, for the kept passages alone: each must still be its own chunk's."""
+    passages = corpus_assistant.retrieve(CLOUD_QUESTION, mode=mode).passages
+    stored = corpus_assistant.index.get([p.id for p in passages])
+    assert passages and len(stored) == len(passages)
+    for p in passages:
+        assert (p.text, p.meta) == stored[p.id] and p.text and p.meta["source"]
 
 
 # --- date ranges on a small index of dated notes ---------------------------------------------------------------------
