@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 
+from assistant.lookup import unit_phrase
 from assistant.question import NUMBER_WITH_UNIT, PERSON_TAGS, PLACE_TAGS, Asked, analyse, periods_in, proper_names
 from assistant.rows import parse_rows
 from assistant.text import Lexicon, language_of, mentions, normalize, split_sentences, words
@@ -194,8 +195,13 @@ class ExtractiveAnswerer:
         if not period_keys:
             return ["; ".join(f"{k}: {v}" for k, v in row.items()) + "。"]
         wanted = [k for k in period_keys if asked.periods & periods_in(k)] if asked.periods else period_keys
-        scale = f" ({unit})" if unit else ""
-        return [f"{label} ({k}): {row[k]}{scale}。" for k in wanted if row.get(k)]
+        out = []
+        for k in wanted:
+            if row.get(k):
+                # The unit as the reader needs it for this row: "USD millions", none for a headcount.
+                phrase = unit_phrase(unit, label, k, row[k])
+                out.append(f"{label} ({k}): {row[k]}{f' ({phrase})' if phrase else ''}。")
+        return out
 
     # --- the evidence test ------------------------------------------------------------------------------------
     def _names_found(self, asked: Asked, text: str) -> tuple[int, int]:

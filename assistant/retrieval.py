@@ -15,6 +15,8 @@ from pydantic import ConfigDict
 from assistant.embeddings import Embedder
 from assistant.index import Index
 from assistant.lexical import LexicalIndex, searchable_text
+from assistant.lookup import TABLE_FILTER, rank_table_hits
+from assistant.question import analyse
 from assistant.settings import Settings
 from assistant.text import Lexicon, date_int
 
@@ -212,6 +214,11 @@ class Retriever:
                 passage.ranks["bm25"] = rank
             rankings["bm25"] = ids
 
+        if mode in ("hybrid", "dense"):
+            rows = self._statement_rows(query, vector, n, filters, found)
+            if rows:
+                rankings["rows"] = rows
+
         fused = rrf(rankings, {"dense": self.settings.dense_weight, "bm25": self.settings.bm25_weight}, self.settings.rrf_k)
         for id_, score in fused.items():
             found[id_].score = score
@@ -225,6 +232,19 @@ class Retriever:
             # No similarity to threshold on: the answerer's own evidence check decides on refusal.
             best_dense = 1.0 if ordered else 0.0
         return Retrieval(query, ordered[:k], best_dense, (time.perf_counter() - start) * 1000)
+
+    def _statement_rows(self, query: str, vector: list[float], n: int, filters: Filters, found: dict[str, Passage]) -> list[str]:
+        """For a figure question, table passages ranked by how well a row's label says what is asked
+        (assistant/lookup.py): a third list for the fusion, so the statement's own row is among the passages."""
+        asked = analyse(query, self.lexicon)
+        if asked.expects != "number":
+            return []
+        where = filters.where(self.lexicon)
+        hits = rank_table_hits(self.index.search(vector, n, {"$and": [where, TABLE_FILTER]} if where else TABLE_FILTER),
+                               asked, self.lexicon)
+        for rank, (id_, text, meta, sim) in enumerate(hits, start=1):
+            found.setdefault(id_, Passage(id_, text, meta, dense=sim)).ranks["rows"] = rank
+        return [hit[0] for hit in hits]
 
 
 class HybridRetriever(BaseRetriever):

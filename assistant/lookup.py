@@ -1,0 +1,155 @@
+"""Statement rows a figure question names: "X in period P" looked up by row label, and the unit a row's figure is in.
+
+Retrieval ranks passages by their whole text, so a segment table whose column headers repeat "Net Sales 2018" in
+every row outranks the income statement, whose one "Net sales" row is the answer. Here the table passages are
+ranked by how well one row's *label* says what the question asks (the column headers and the table's title count
+for half), with the primary statements (income statement, balance sheet, cash flows; 综合损益表, 资产负债表 ...)
+first among equals, since a figure repeated in a note or a summary is taken from them. Nothing here knows a
+company: the rules are those of any annual report, in English or Chinese.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from assistant.question import Asked, periods_in
+from assistant.rows import parse_rows
+from assistant.text import Lexicon, normalize
+
+# A table passage has a `rows` count in its metadata (assistant/chunking.py); prose passages have none.
+TABLE_FILTER: dict = {"rows": {"$gte": 1}}
+MIN_MATCH = 0.34  # a row must say at least a third of what the question asks to be ranked at all
+_PRIMARY = re.compile(
+    r"(?i)\bconsolidated (?:statements?|balance sheets?)\b|\bbalance sheets?\b|\bincome statements?\b"
+    r"|\bstatements? of (?:income|operations|earnings|financial (?:position|condition)|cash flows?|comprehensive income)\b"
+    r"|(?:损益|利润|收益|全面收益|资产负债|資產負債|财务状况|財務狀況|现金流量|現金流量)表"
+)
+# Words that say when, not what: "at the end of 2018" names the balance-sheet date, not an item of the table.
+_PERIOD_WORDS = frozenset(
+    "end ended ending beginning year years fiscal fy period quarter month months as at of december june march september"
+    " 年末 年底 期末 年度 截至 止".split()
+)
+_LABEL_STOP = frozenset("of and the to in for at on by from with a an or its".split())
+_LATIN = re.compile(r"[a-z]+")
+_CJK = re.compile(r"[\u4e00-\u9fff]+")
+_HEADCOUNT = re.compile(r"(?i)\b(?:employees?|headcount|staff|workforce|personnel)\b|员工|雇员|僱員|人数|人數")
+_PER_SHARE = re.compile(r"(?i)\bper (?:common |ordinary )?share\b|每股")
+_CURRENCIES = [
+    (re.compile(r"HK\$|HKD|港元|港币|港幣"), "HKD"),
+    (re.compile(r"RMB|CNY|人民币|人民幣"), "RMB"),
+    (re.compile(r"US\$|USD|(?i:\bdollars?\b)|美元|\$"), "USD"),
+]
+_SCALES = [(re.compile(r"(?i)\bbillions?\b|\bbn\b"), "billions"), (re.compile(r"(?i)\bmillions?\b|\bmn\b"), "millions"),
+           (re.compile(r"(?i)\bthousands?\b|'000|’000"), "thousands")]
+
+
+def _stem(word: str) -> str:
+    # Enough to match "expenses" with "expense" and "purchases" with "purchase".
+    for suffix in ("ies", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def _stems(text: str) -> set[str]:
+    return {_stem(w) for w in _LATIN.findall(text.lower())}
+
+
+def holds(term: str, text: str) -> bool:
+    """Whether a text says a question term: every Latin word of it (stemmed), or the Chinese term as written."""
+    if _CJK.search(term):
+        return normalize(term) in normalize(text)
+    wanted = _stems(term)
+    return bool(wanted) and wanted <= _stems(text)
+
+
+def question_terms(asked: Asked, lexicon: Lexicon) -> list[list[str]]:
+    """The question's attribute words, each with the lexicon's synonyms when the question uses that group's word
+    or phrase ("net sales" also as "revenue" and "收入"); words that only name the period are left out."""
+    groups = lexicon.metrics_in(asked.text)
+    low = asked.text.lower()
+    out = []
+    for word in asked.attributes:
+        if word in _PERIOD_WORDS:
+            continue
+        synonyms = [word]
+        for group in groups:
+            terms = [normalize(t).lower() for t in group]
+            if any(t == word or (word in t.split() and t in low) for t in terms):
+                synonyms += terms
+        out.append(list(dict.fromkeys(synonyms)))
+    return out
+
+
+def _extra_share(label: str, terms: list[list[str]], language: str) -> float:
+    """How much of the label the question does not ask for, in the question's language: "Net income including
+    noncontrolling interest" says more than "net income" asks."""
+    flat = [t for group in terms for t in group]
+    if language == "zh":
+        chars = "".join(_CJK.findall(label))
+        if not chars:
+            return 0.0
+        covered = set()
+        for term in (t for t in flat if _CJK.search(t)):
+            start = chars.find(term)
+            if start >= 0:
+                covered |= set(range(start, start + len(term)))
+        return 1 - len(covered) / len(chars)
+    label_words = [w for w in _LATIN.findall(label.lower()) if w not in _LABEL_STOP and len(w) > 1]
+    if not label_words:
+        return 0.0
+    asked = set().union(*(_stems(t) for t in flat)) if flat else set()
+    return sum(_stem(w) not in asked for w in label_words) / len(label_words)
+
+
+def row_match(row: dict[str, str], table_title: str, asked: Asked, terms: list[list[str]]) -> float:
+    """How well one row answers the question: each asked word in the row's label counts 1, in its column headers
+    or the table's title 1/2; less for label words the question does not ask for; more for a primary statement
+    and for a column of the asked period."""
+    if not terms:
+        return 0.0
+    label, *keys = list(row)
+    label_text = row[label]
+    context = " ".join(re.sub(r"\d", " ", k) for k in keys) + " " + table_title
+    covered = sum(1.0 if any(holds(t, label_text) for t in g) else 0.5 if any(holds(t, context) for t in g) else 0.0
+                  for g in terms)
+    score = covered / len(terms) - 0.25 * _extra_share(label_text, terms, asked.language)
+    if _PRIMARY.search(table_title):
+        score += 0.15
+    if asked.periods and any(asked.periods & periods_in(k) for k in keys if row[k]):
+        score += 0.1
+    return score
+
+
+def rank_table_hits(hits: Iterable[tuple[str, str, dict, float]], asked: Asked, lexicon: Lexicon) -> list[tuple[str, str, dict, float]]:
+    """Table passages (id, text, metadata, similarity) whose best row says what the question asks, best first;
+    ties keep the order they came in (the dense order)."""
+    terms = question_terms(asked, lexicon)
+    scored = []
+    for order, hit in enumerate(hits):
+        _, text, meta, _ = hit
+        title = str(meta.get("table", ""))
+        best = max((row_match(row, title, asked, terms) for row in parse_rows(text)), default=0.0)
+        if best >= MIN_MATCH:
+            scored.append((-best, order, hit))
+    return [hit for *_, hit in sorted(scored, key=lambda s: s[:2])]
+
+
+def unit_phrase(unit: str, label: str, key: str, cell: str = "") -> str:
+    """The unit to state with a row's figure: the table's scale with its currency ("USD millions"; a Chinese note
+    such as "人民币百万元" as printed), none for a headcount ("employees" are not "millions") and per share for a
+    per-share row, whatever the table's heading says of its other rows."""
+    where = f"{label} {key}"
+    if _HEADCOUNT.search(where) and not re.search(r"(?i)cost|expense|benefit|compensation|成本|开支|開支|福利|薪", where):
+        return ""
+    # The heading or the row itself ("$ 32,765", "(RMB)") names the currency; a 10-K prints "$" on a few rows only.
+    currency = next((code for pattern, code in _CURRENCIES if pattern.search(f"{unit} {label} {cell}")), "")
+    if _PER_SHARE.search(where):
+        return f"{currency} per share".strip()
+    if not unit:
+        return currency
+    if _CJK.search(unit):
+        return unit
+    scale = next((word for pattern, word in _SCALES if pattern.search(unit.split(",")[0])), "")
+    return f"{currency} {scale}".strip() if scale else unit
