@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 
-from assistant.lookup import unit_phrase
+from assistant.lookup import statement_bonus, unit_phrase
 from assistant.question import NUMBER_WITH_UNIT, PERSON_TAGS, PLACE_TAGS, Asked, analyse, periods_in, proper_names
 from assistant.rows import parse_rows
 from assistant.text import Lexicon, language_of, mentions, normalize, split_sentences, words
@@ -454,6 +454,7 @@ class ExtractiveAnswerer:
                 label_words = [w for w in _LATIN_WORD.findall(label) + re.findall(r"[\u4e00-\u9fff]+", label)]
                 asked_text = " ".join(t for syn in terms for t in syn)
                 s.score += 0.2 + 0.3 * (sum(_cover(w, asked_text) for w in label_words) / len(label_words) if label_words else 0.0)
+                s.score += statement_bonus(s.row, s.doc.metadata, asked, self.lexicon)  # lookup.py: statement tables
             s.score += s.coverage + 0.5 * near + (s.sim - self.min_cross_similarity if cross[i] else 0.0) + named - 0.02 * s.rank
 
     def _relevant(self, s: _Sentence, asked: Asked) -> bool:

@@ -19,7 +19,13 @@ from assistant.text import Lexicon, normalize
 
 # A table passage has a `rows` count in its metadata (assistant/chunking.py); prose passages have none.
 TABLE_FILTER: dict = {"rows": {"$gte": 1}}
-MIN_MATCH = 0.34  # a row must say at least a third of what the question asks to be ranked at all
+TABLE_BREADTH = 4  # table passages read per retrieval candidate: rows are ranked by label, not by similarity
+MIN_MATCH = 0.34
+MARGIN = 0.08  # rows this close to the best one are as good a match (less: a different or a repeated row)
+# The row ranking's weight in the fusion: above dense and BM25 together, so the statement row a figure question
+# names is passage [1] ("statement rows are the first thing a question about a figure should hit").
+ROWS_WEIGHT = 3.0
+ANSWER_WEIGHT = 0.3  # the row match's share in the answerer's score of a statement row
 _PRIMARY = re.compile(
     r"(?i)\bconsolidated (?:statements?|balance sheets?)\b|\bbalance sheets?\b|\bincome statements?\b"
     r"|\bstatements? of (?:income|operations|earnings|financial (?:position|condition)|cash flows?|comprehensive income)\b"
@@ -31,10 +37,11 @@ _PERIOD_WORDS = frozenset(
     " 年末 年底 期末 年度 截至 止".split()
 )
 _LABEL_STOP = frozenset("of and the to in for at on by from with a an or its".split())
-_LATIN = re.compile(r"[a-z]+")
+_LATIN = re.compile(r"[a-z0-9]*[a-z][a-z0-9]*")  # words with a letter: "3m" is a name, "2018" no word
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 _HEADCOUNT = re.compile(r"(?i)\b(?:employees?|headcount|staff|workforce|personnel)\b|员工|雇员|僱員|人数|人數")
-_PER_SHARE = re.compile(r"(?i)\bper (?:common |ordinary )?share\b|每股")
+_TOTAL = re.compile(r"(?i)^total\b|\btotal$|^(?:合计|合計|总计|總計|总额|總額)")
+_PER_SHARE = re.compile(r"(?i)\bper\b(?: [\w-]+){0,3} share\b|每股")  # "per share", "per 3M common share"
 _CURRENCIES = [
     (re.compile(r"HK\$|HKD|港元|港币|港幣"), "HKD"),
     (re.compile(r"RMB|CNY|人民币|人民幣"), "RMB"),
@@ -82,7 +89,7 @@ def question_terms(asked: Asked, lexicon: Lexicon) -> list[list[str]]:
     return out
 
 
-def _extra_share(label: str, terms: list[list[str]], language: str) -> float:
+def _extra_share(label: str, terms: list[list[str]], language: str, subject: str = "") -> float:
     """How much of the label the question does not ask for, in the question's language: "Net income including
     noncontrolling interest" says more than "net income" asks."""
     flat = [t for group in terms for t in group]
@@ -99,41 +106,68 @@ def _extra_share(label: str, terms: list[list[str]], language: str) -> float:
     label_words = [w for w in _LATIN.findall(label.lower()) if w not in _LABEL_STOP and len(w) > 1]
     if not label_words:
         return 0.0
-    asked = set().union(*(_stems(t) for t in flat)) if flat else set()
+    asked = set().union(*(_stems(t) for t in flat)) | _stems(subject)
     return sum(_stem(w) not in asked for w in label_words) / len(label_words)
 
 
-def row_match(row: dict[str, str], table_title: str, asked: Asked, terms: list[list[str]]) -> float:
+def row_match(row: dict[str, str], table_title: str, asked: Asked, terms: list[list[str]], subject: str = "") -> float:
     """How well one row answers the question: each asked word in the row's label counts 1, in its column headers
-    or the table's title 1/2; less for label words the question does not ask for; more for a primary statement
-    and for a column of the asked period."""
-    if not terms:
+    or the table's title 1/2; less for label words the question does not ask for; more for a primary statement,
+    for a row the question names by name, for a column of the asked period and for the total row of a breakdown.
+    Words the document's own title holds (`subject`, the company's name) say whose report it is, not which row:
+    they count for nothing either way."""
+    own = [g for g in terms if not any(holds(t, subject) for t in g)] if subject else terms
+    if not own:
         return 0.0
     label, *keys = list(row)
     label_text = row[label]
     context = " ".join(re.sub(r"\d", " ", k) for k in keys) + " " + table_title
-    covered = sum(1.0 if any(holds(t, label_text) for t in g) else 0.5 if any(holds(t, context) for t in g) else 0.0
-                  for g in terms)
-    score = covered / len(terms) - 0.25 * _extra_share(label_text, terms, asked.language)
+    in_label = [any(holds(t, label_text) for t in g) for g in own]
+    covered = sum(1.0 if hit else 0.5 if any(holds(t, context) for t in g) else 0.0 for g, hit in zip(own, in_label))
+    # A name the question gives that the document's title does not ("North Region", a segment) picks its row.
+    names = [e for e in asked.entities if not holds(e, subject)]
+    score = covered / len(own) - 0.25 * _extra_share(label_text, terms, asked.language, " ".join([subject, *names]))
+    if any(holds(e, label_text) for e in names):
+        score += 0.3
     if _PRIMARY.search(table_title):
         score += 0.15
     if asked.periods and any(asked.periods & periods_in(k) for k in keys if row[k]):
         score += 0.1
-    return score
+    return score + whole_row(label_text, own)
+
+
+def whole_row(label: str, terms: list[list[str]]) -> float:
+    """A bonus for the total of a breakdown: when the label says none of the asked words (they stand in the column
+    headers: "Employees" over regions), a question that names no part ("how many employees") wants the whole."""
+    if any(holds(t, label) for g in terms for t in g):
+        return 0.0
+    return 0.1 if _TOTAL.search(label) else 0.0
 
 
 def rank_table_hits(hits: Iterable[tuple[str, str, dict, float]], asked: Asked, lexicon: Lexicon) -> list[tuple[str, str, dict, float]]:
-    """Table passages (id, text, metadata, similarity) whose best row says what the question asks, best first;
-    ties keep the order they came in (the dense order)."""
+    """Table passages (id, text, metadata, similarity) whose best row says what the question asks, best first and
+    only those close to the best: the summary and note tables that repeat a statement's row rank no higher than
+    retrieval puts them. Ties keep the order they came in (the dense order)."""
     terms = question_terms(asked, lexicon)
     scored = []
     for order, hit in enumerate(hits):
         _, text, meta, _ = hit
-        title = str(meta.get("table", ""))
-        best = max((row_match(row, title, asked, terms) for row in parse_rows(text)), default=0.0)
+        title, subject = str(meta.get("table", "")), str(meta.get("title", ""))
+        best = max((row_match(row, title, asked, terms, subject) for row in parse_rows(text)), default=0.0)
         if best >= MIN_MATCH:
             scored.append((-best, order, hit))
-    return [hit for *_, hit in sorted(scored, key=lambda s: s[:2])]
+    top = -min(scored, key=lambda s: s[:2])[0] if scored else 0.0
+    return [hit for score, _, hit in sorted(scored, key=lambda s: s[:2]) if -score >= top - MARGIN]
+
+
+def statement_bonus(row: dict[str, str], meta: dict, asked: Asked, lexicon: Lexicon) -> float:
+    """What the look-up adds to a statement-table row's score in the answerer (a share of its row match), so the
+    row that names the asked item in the primary statement beats prose about the same figure and the same row
+    repeated in a note. Nothing for dataset rows, which are not statement rows."""
+    if not meta.get("rows"):
+        return 0.0
+    match = row_match(row, str(meta.get("table", "")), asked, question_terms(asked, lexicon), str(meta.get("title", "")))
+    return ANSWER_WEIGHT * max(match, 0.0)
 
 
 def unit_phrase(unit: str, label: str, key: str, cell: str = "") -> str:

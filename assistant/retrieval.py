@@ -15,7 +15,7 @@ from pydantic import ConfigDict
 from assistant.embeddings import Embedder
 from assistant.index import Index
 from assistant.lexical import LexicalIndex, searchable_text
-from assistant.lookup import TABLE_FILTER, rank_table_hits
+from assistant.lookup import ROWS_WEIGHT, TABLE_BREADTH, TABLE_FILTER, rank_table_hits
 from assistant.question import analyse
 from assistant.settings import Settings
 from assistant.text import Lexicon, date_int
@@ -219,7 +219,8 @@ class Retriever:
             if rows:
                 rankings["rows"] = rows
 
-        fused = rrf(rankings, {"dense": self.settings.dense_weight, "bm25": self.settings.bm25_weight}, self.settings.rrf_k)
+        weights = {"dense": self.settings.dense_weight, "bm25": self.settings.bm25_weight, "rows": ROWS_WEIGHT}
+        fused = rrf(rankings, weights, self.settings.rrf_k)
         for id_, score in fused.items():
             found[id_].score = score
         ordered = sorted(found.values(), key=lambda p: -p.score)
@@ -240,8 +241,9 @@ class Retriever:
         if asked.expects != "number":
             return []
         where = filters.where(self.lexicon)
-        hits = rank_table_hits(self.index.search(vector, n, {"$and": [where, TABLE_FILTER]} if where else TABLE_FILTER),
-                               asked, self.lexicon)
+        # A statement chunk lists many items, so its text is only loosely like any one question: look wide.
+        hits = self.index.search(vector, n * TABLE_BREADTH, {"$and": [where, TABLE_FILTER]} if where else TABLE_FILTER)
+        hits = rank_table_hits(hits, asked, self.lexicon)
         for rank, (id_, text, meta, sim) in enumerate(hits, start=1):
             found.setdefault(id_, Passage(id_, text, meta, dense=sim)).ranks["rows"] = rank
         return [hit[0] for hit in hits]

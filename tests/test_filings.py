@@ -107,12 +107,42 @@ def test_the_row_whose_label_says_the_asked_item_outranks_a_table_that_repeats_i
     assert ranked[0][1] == INCOME
 
 
-def test_a_primary_statement_comes_before_a_summary_table_with_the_same_row(lexicon) -> None:
+def test_a_primary_statement_comes_before_a_summary_table_that_repeats_its_row(lexicon) -> None:
     from assistant.lookup import rank_table_hits
     from assistant.question import analyse
 
     ranked = rank_table_hits(_hits(SUMMARY, INCOME), analyse("What were net sales in 2024?", lexicon), lexicon)
-    assert [hit[1] for hit in ranked] == [INCOME, SUMMARY]
+    assert [hit[1] for hit in ranked] == [INCOME], "the repeat ranks no higher than retrieval puts it"
+
+
+REGIONS = ("Geographic Information (Millions, except Employees)\n"
+           "item: North Region; Employees as of December 31, 2024: 37,412; Capital Spending 2024: $ 994。\n"
+           "item: Total Company; Employees as of December 31, 2024: 93,516; Capital Spending 2024: $ 1,577。")
+
+
+def test_the_total_row_of_a_breakdown_answers_a_question_that_names_no_part(lexicon) -> None:
+    from assistant.lookup import question_terms, row_match
+    from assistant.question import analyse
+    from assistant.rows import parse_rows
+
+    asked = analyse("How many employees did the company have at December 31, 2024?", lexicon)
+    part, total = (row_match(row, "Geographic Information", asked, question_terms(asked, lexicon)) for row in parse_rows(REGIONS))
+    assert total > part
+    asked = analyse("How many employees were in the North Region at December 31, 2024?", lexicon)
+    part, total = (row_match(row, "Geographic Information", asked, question_terms(asked, lexicon)) for row in parse_rows(REGIONS))
+    assert part > total
+
+
+def test_words_of_the_documents_title_name_the_company_not_the_row(lexicon) -> None:
+    from assistant.lookup import question_terms, row_match
+    from assistant.question import analyse
+    from assistant.rows import parse_row
+
+    asked = analyse("What were 9Z's net sales in 2024?", lexicon)  # a name the tagger takes for a word
+    terms = question_terms(asked, lexicon)
+    row = parse_row("item: Net sales; 2024: 32,765; 2023: 31,657。")
+    assert row_match(row, "Consolidated Statement of Income", asked, terms, subject="Annual Report 2024 - 9Z Company") > \
+        row_match(row, "Consolidated Statement of Income", asked, terms)
 
 
 def test_tables_that_do_not_name_the_asked_item_are_not_ranked(lexicon) -> None:
