@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from assistant.question import Asked, periods_in
 from assistant.rows import parse_rows
@@ -59,16 +60,40 @@ def _stem(word: str) -> str:
     return word
 
 
-def _stems(text: str) -> set[str]:
-    return {_stem(w) for w in _LATIN.findall(text.lower())}
+@lru_cache(maxsize=8192)
+def _stems(text: str) -> frozenset[str]:
+    # Cached: a table's column headers and title are matched against every term for every row.
+    return frozenset(_stem(w) for w in _LATIN.findall(text.lower()))
+
+
+@lru_cache(maxsize=8192)
+def _normal(text: str) -> str:
+    return normalize(text)
 
 
 def holds(term: str, text: str) -> bool:
     """Whether a text says a question term: every Latin word of it (stemmed), or the Chinese term as written."""
-    if _CJK.search(term):
-        return normalize(term) in normalize(text)
-    wanted = _stems(term)
-    return bool(wanted) and wanted <= _stems(text)
+    return _holds_any([term], _stems(text), _normal(text))
+
+
+def _holds_any(group: list[str], stems: frozenset[str], normal: str) -> bool:
+    """Whether a text (given as its stems and its normal form, worked out once per row) says any term of a group."""
+    for term in group:
+        chinese, form = _term_form(term)
+        if (form in normal) if chinese else (bool(form) and form <= stems):
+            return True
+    return False
+
+
+@lru_cache(maxsize=4096)
+def _term_form(term: str) -> tuple[bool, str | frozenset[str]]:
+    """A term as it is looked for: a Chinese term in its normal form, a Latin one as its stems."""
+    return (True, _normal(term)) if _CJK.search(term) else (False, _stems(term))
+
+
+@lru_cache(maxsize=8192)
+def _periods(key: str) -> frozenset[str]:
+    return frozenset(periods_in(key))  # the same column keys come back for every row of a table
 
 
 def question_terms(asked: Asked, lexicon: Lexicon) -> list[list[str]]:
@@ -116,14 +141,15 @@ def row_match(row: dict[str, str], table_title: str, asked: Asked, terms: list[l
     for a row the question names by name, for a column of the asked period and for the total row of a breakdown.
     Words the document's own title holds (`subject`, the company's name) say whose report it is, not which row:
     they count for nothing either way."""
-    own = [g for g in terms if not any(holds(t, subject) for t in g)] if subject else terms
+    own = [g for g in terms if not _holds_any(g, _stems(subject), _normal(subject))] if subject else terms
     if not own:
         return 0.0
     label, *keys = list(row)
     label_text = row[label]
     context = " ".join(re.sub(r"\d", " ", k) for k in keys) + " " + table_title
-    in_label = [any(holds(t, label_text) for t in g) for g in own]
-    covered = sum(1.0 if hit else 0.5 if any(holds(t, context) for t in g) else 0.0 for g, hit in zip(own, in_label))
+    in_label = [_holds_any(g, _stems(label_text), _normal(label_text)) for g in own]
+    in_context = [_holds_any(g, _stems(context), _normal(context)) for g in own]
+    covered = sum(1.0 if hit else 0.5 if near else 0.0 for hit, near in zip(in_label, in_context))
     # A name the question gives that the document's title does not ("North Region", a segment) picks its row.
     names = [e for e in asked.entities if not holds(e, subject)]
     score = covered / len(own) - 0.25 * _extra_share(label_text, terms, asked.language, " ".join([subject, *names]))
@@ -131,7 +157,7 @@ def row_match(row: dict[str, str], table_title: str, asked: Asked, terms: list[l
         score += 0.3
     if _PRIMARY.search(table_title):
         score += 0.15
-    if asked.periods and any(asked.periods & periods_in(k) for k in keys if row[k]):
+    if asked.periods and any(asked.periods & _periods(k) for k in keys if row[k]):
         score += 0.1
     return score + whole_row(label_text, own)
 
@@ -139,7 +165,7 @@ def row_match(row: dict[str, str], table_title: str, asked: Asked, terms: list[l
 def whole_row(label: str, terms: list[list[str]]) -> float:
     """A bonus for the total of a breakdown: when the label says none of the asked words (they stand in the column
     headers: "Employees" over regions), a question that names no part ("how many employees") wants the whole."""
-    if any(holds(t, label) for g in terms for t in g):
+    if any(_holds_any(g, _stems(label), _normal(label)) for g in terms):
         return 0.0
     return 0.1 if _TOTAL.search(label) else 0.0
 
@@ -163,8 +189,8 @@ def rank_table_hits(hits: Iterable[tuple[str, str, dict, float]], asked: Asked, 
 def statement_bonus(row: dict[str, str], meta: dict, asked: Asked, lexicon: Lexicon) -> float:
     """What the look-up adds to a statement-table row's score in the answerer (a share of its row match), so the
     row that names the asked item in the primary statement beats prose about the same figure and the same row
-    repeated in a note. Nothing for dataset rows, which are not statement rows."""
-    if not meta.get("rows"):
+    repeated in a note. Nothing for dataset rows, which are not statement rows (they carry no table title)."""
+    if not meta.get("table"):
         return 0.0
     match = row_match(row, str(meta.get("table", "")), asked, question_terms(asked, lexicon), str(meta.get("title", "")))
     return ANSWER_WEIGHT * max(match, 0.0)
@@ -186,4 +212,6 @@ def unit_phrase(unit: str, label: str, key: str, cell: str = "") -> str:
     if _CJK.search(unit):
         return unit
     scale = next((word for pattern, word in _SCALES if pattern.search(unit.split(",")[0])), "")
-    return f"{currency} {scale}".strip() if scale else unit
+    if not scale:
+        return unit
+    return f"{currency} {scale}" if currency else scale.capitalize()  # "Millions", as a heading prints it

@@ -157,13 +157,13 @@ def test_tables_that_do_not_name_the_asked_item_are_not_ranked(lexicon) -> None:
     [
         ("Millions, except per share amounts", "Net sales", "Years ended December 31 2024", "$ 32,765", "USD millions"),
         ("Dollars in millions", "Long-term debt", "December 31, 2024", "13,411", "USD millions"),
-        ("In thousands", "Revenue", "2024", "1,204", "thousands"),
+        ("In thousands", "Revenue", "2024", "1,204", "Thousands"),
         ("HK$'000", "Revenue", "2024", "1,204", "HKD thousands"),
         ("千港元", "总资产 Total assets", "于12月31日 2024年", "41,806,233", "千港元"),
         ("Millions, except per share amounts", "Earnings per share — diluted", "2024", "$ 8.89", "USD per share"),
         ("Millions, except Employees", "Total", "Employees as of December 31, 2024", "93,516", ""),
         ("人民币百万元", "雇员人数 Number of employees", "2024年", "43,916", ""),
-        ("Millions", "Employee benefit expense", "2024", "2,100", "millions"),
+        ("Millions", "Employee benefit expense", "2024", "2,100", "Millions"),
     ],
 )
 def test_the_unit_stated_with_a_row_figure(unit: str, label: str, key: str, cell: str, phrase: str) -> None:
