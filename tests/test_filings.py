@@ -29,6 +29,12 @@ def report_assistant(tmp_path_factory, embedder):
         ("示例科技2023年的总资产是多少?", "36,117,905", 3, "千港元"),
         ("What was revenue in 2023?", "270,970", 2, "人民币百万元"),
         ("What were total assets at 31 December 2023?", "36,117,905", 3, "千港元"),
+        ("示例科技2024年的现金及现金等价物是多少?", "3,402,587", 3, "千港元"),
+        ("What was cash and cash equivalents at 31 December 2024?", "3,402,587", 3, "千港元"),
+        ("What was gross profit in 2024?", "76,560", 2, "人民币百万元"),
+        # A per-share row is no "millions", whatever the table's heading says of the others.
+        ("What was basic earnings per share in 2024?", "0.95", 2, "RMB per share"),
+        ("2023年的每股基本盈利是多少?", "0.70", 2, "RMB per share"),
     ],
 )
 def test_a_statement_figure_is_looked_up_by_row_and_period_with_its_page_and_unit(
