@@ -26,6 +26,7 @@ MARGIN = 0.08  # rows this close to the best one are as good a match (less: a di
 # The row ranking's weight in the fusion: above dense and BM25 together, so the statement row a figure question
 # names is passage [1] ("statement rows are the first thing a question about a figure should hit").
 ROWS_WEIGHT = 3.0
+ROWS_KEEP = 3  # at most this many table passages from the row ranking: the rest of the top k stays prose
 ANSWER_WEIGHT = 0.3  # the row match's share in the answerer's score of a statement row
 _PRIMARY = re.compile(
     r"(?i)\bconsolidated (?:statements?|balance sheets?)\b|\bbalance sheets?\b|\bincome statements?\b"
@@ -179,11 +180,22 @@ def rank_table_hits(hits: Iterable[tuple[str, str, dict, float]], asked: Asked, 
     for order, hit in enumerate(hits):
         _, text, meta, _ = hit
         title, subject = str(meta.get("table", "")), str(meta.get("title", ""))
+        if not _names_held(asked, lexicon, f"{subject} {title} {text}"):
+            continue  # another company's report: its rows say nothing of the one asked about
         best = max((row_match(row, title, asked, terms, subject) for row in parse_rows(text)), default=0.0)
         if best >= MIN_MATCH:
             scored.append((-best, order, hit))
     top = -min(scored, key=lambda s: s[:2])[0] if scored else 0.0
-    return [hit for score, _, hit in sorted(scored, key=lambda s: s[:2]) if -score >= top - MARGIN]
+    return [hit for score, _, hit in sorted(scored, key=lambda s: s[:2]) if -score >= top - MARGIN][:ROWS_KEEP]
+
+
+def _names_held(asked: Asked, lexicon: Lexicon, text: str) -> bool:
+    """Every name the question gives is in the passage or its titles, under one of its lexicon aliases."""
+    if not asked.entities:
+        return True
+    stems = frozenset(_stem(w) for w in _LATIN.findall(text.lower()))
+    normal = normalize(text)
+    return all(_holds_any(lexicon.aliases_of(name) + [name], stems, normal) for name in asked.entities)
 
 
 def statement_bonus(row: dict[str, str], meta: dict, asked: Asked, lexicon: Lexicon) -> float:

@@ -151,6 +151,15 @@ def test_words_of_the_documents_title_name_the_company_not_the_row(lexicon) -> N
         row_match(row, "Consolidated Statement of Income", asked, terms)
 
 
+def test_another_companys_statement_is_not_ranked_for_a_question_that_names_a_company(lexicon) -> None:
+    from assistant.lookup import rank_table_hits
+    from assistant.question import analyse
+
+    hits = [("c0", INCOME, {"table": "Consolidated Statement of Income", "title": "Annual Report 2024 - Bluewhale Tech"}, 0.8)]
+    assert rank_table_hits(hits, analyse("What were Bluewhale Tech's net sales in 2024?", lexicon), lexicon)
+    assert rank_table_hits(hits, analyse("What were Redfox Motors' net sales in 2024?", lexicon), lexicon) == []
+
+
 def test_tables_that_do_not_name_the_asked_item_are_not_ranked(lexicon) -> None:
     from assistant.lookup import rank_table_hits
     from assistant.question import analyse
