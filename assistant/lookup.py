@@ -21,7 +21,7 @@ from assistant.text import Lexicon, normalize
 # A table passage has a `rows` count in its metadata (assistant/chunking.py); prose passages have none.
 TABLE_FILTER: dict = {"rows": {"$gte": 1}}
 TABLE_BREADTH = 4  # table passages read per retrieval candidate: rows are ranked by label, not by similarity
-MIN_MATCH = 0.34
+MIN_MATCH = 0.34  # a row must say at least a third of what the question asks to be ranked at all
 MARGIN = 0.08  # rows this close to the best one are as good a match (less: a different or a repeated row)
 # The row ranking's weight in the fusion: above dense and BM25 together, so the statement row a figure question
 # names is passage [1] ("statement rows are the first thing a question about a figure should hit").
@@ -39,11 +39,11 @@ _PERIOD_WORDS = frozenset(
     " 年末 年底 期末 年度 截至 止".split()
 )
 _LABEL_STOP = frozenset("of and the to in for at on by from with a an or its".split())
-_LATIN = re.compile(r"[a-z0-9]*[a-z][a-z0-9]*")  # words with a letter: "3m" is a name, "2018" no word
+_LATIN = re.compile(r"[a-z0-9]*[a-z][a-z0-9]*")  # words with a letter: "a1" is a name, "2018" no word
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 _HEADCOUNT = re.compile(r"(?i)\b(?:employees?|headcount|staff|workforce|personnel)\b|员工|雇员|僱員|人数|人數")
 _TOTAL = re.compile(r"(?i)^total\b|\btotal$|^(?:合计|合計|总计|總計|总额|總額)")
-_PER_SHARE = re.compile(r"(?i)\bper\b(?: [\w-]+){0,3} share\b|每股")  # "per share", "per 3M common share"
+_PER_SHARE = re.compile(r"(?i)\bper\b(?: [\w-]+){0,3} share\b|每股")  # "per share", "per ordinary share"
 _CURRENCIES = [
     (re.compile(r"HK\$|HKD|港元|港币|港幣"), "HKD"),
     (re.compile(r"RMB|CNY|人民币|人民幣"), "RMB"),
@@ -54,10 +54,11 @@ _SCALES = [(re.compile(r"(?i)\bbillions?\b|\bbn\b"), "billions"), (re.compile(r"
 
 
 def _stem(word: str) -> str:
-    # Enough to match "expenses" with "expense" and "purchases" with "purchase".
-    for suffix in ("ies", "es", "s"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
+    # Plural to singular is enough for row labels: "expenses"/"expense", "activities"/"activity", "assets"/"asset".
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
     return word
 
 

@@ -185,3 +185,21 @@ def test_the_unit_stated_with_a_row_figure(unit: str, label: str, key: str, cell
     from assistant.lookup import unit_phrase
 
     assert unit_phrase(unit, label, key, cell) == phrase
+
+
+@pytest.mark.parametrize(
+    ("term", "text", "held"),
+    [
+        ("expenses", "Research and development expense", True),
+        ("activities", "Net cash from operating activity", True),
+        ("net sales", "Sales, net", True),
+        ("gross", "Gross profit", True),
+        ("equity", "Total liabilities", False),
+        ("收入", "收入 Revenue", True),
+        ("经营利润", "经营开支 Operating expenses", False),
+    ],
+)
+def test_a_row_label_is_matched_word_by_word_in_either_language(term: str, text: str, held: bool) -> None:
+    from assistant.lookup import holds
+
+    assert holds(term, text) is held
