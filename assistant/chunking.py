@@ -149,7 +149,12 @@ def chunk_documents(docs: list[Document], size: int, overlap: int) -> list[Docum
             else:
                 texts = [body] if meta.get("type") == "dataset" else pack(body, size, overlap)
             for text in texts:
-                chunks.append(Document(page_content=text, metadata={**meta, "section": section or meta.get("section", "")}))
+                extra = {"section": section or meta.get("section", "")}
+                if meta.get("format") == "table":
+                    # How many rows the piece holds: lets a search keep to statement-table chunks (a filter on a
+                    # key that prose chunks lack; Chroma's "$ne" would match those too).
+                    extra["rows"] = text.count("\n")
+                chunks.append(Document(page_content=text, metadata={**meta, **extra}))
 
     source_key = hashlib.sha1(str(docs[0].metadata["source"]).encode()).hexdigest()[:12] if docs else ""
     for i, chunk in enumerate(chunks):

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 
+from assistant.lookup import statement_bonus, unit_phrase
 from assistant.question import (
     NUMBER_WITH_UNIT,
     PERSON_TAGS,
@@ -244,8 +245,13 @@ class ExtractiveAnswerer:
         if not period_keys:
             return ["; ".join(f"{k}: {v}" for k, v in row.items()) + "。"]
         wanted = [k for k in period_keys if asked.periods & periods_in(k)] if asked.periods else period_keys
-        scale = f" ({unit})" if unit else ""
-        return [f"{label} ({k}): {row[k]}{scale}。" for k in wanted if row.get(k)]
+        out = []
+        for k in wanted:
+            if row.get(k):
+                # The unit as the reader needs it for this row: "USD millions", none for a headcount.
+                phrase = unit_phrase(unit, label, k, row[k])
+                out.append(f"{label} ({k}): {row[k]}{f' ({phrase})' if phrase else ''}。")
+        return out
 
     # --- the evidence test ------------------------------------------------------------------------------------
     def _names_found(self, asked: Asked, text: str) -> tuple[int, int]:
@@ -521,6 +527,7 @@ class ExtractiveAnswerer:
                 label_words = [w for w in _LATIN_WORD.findall(label) + re.findall(r"[\u4e00-\u9fff]+", label)]
                 asked_text = " ".join(t for syn in terms for t in syn)
                 s.score += 0.2 + 0.3 * (sum(_cover(w, asked_text) for w in label_words) / len(label_words) if label_words else 0.0)
+                s.score += statement_bonus(s.row, s.doc.metadata, asked, self.lexicon)  # lookup.py: statement tables
             s.score += s.coverage + 0.5 * near + (s.sim - self.min_cross_similarity if cross[i] else 0.0) + named - 0.02 * s.rank
 
     def _relevant(self, s: _Sentence, asked: Asked) -> bool:

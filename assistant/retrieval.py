@@ -16,6 +16,8 @@ from pydantic import ConfigDict
 from assistant.embeddings import Embedder
 from assistant.index import Index
 from assistant.lexical import LexicalIndex, searchable_text
+from assistant.lookup import ROWS_WEIGHT, TABLE_BREADTH, TABLE_FILTER, rank_table_hits
+from assistant.question import analyse
 from assistant.settings import Settings
 from assistant.text import Lexicon, date_int
 
@@ -214,7 +216,13 @@ class Retriever:
                 passage.bm25 = score
                 passage.ranks["bm25"] = rank
 
-        fused = rrf(rankings, {"dense": self.settings.dense_weight, "bm25": self.settings.bm25_weight}, self.settings.rrf_k)
+        if mode in ("hybrid", "dense"):
+            rows = self._statement_rows(query, self.embedder.cached_query_vector(query), n, filters, found)
+            if rows:
+                rankings["rows"] = rows
+
+        weights = {"dense": self.settings.dense_weight, "bm25": self.settings.bm25_weight, "rows": ROWS_WEIGHT}
+        fused = rrf(rankings, weights, self.settings.rrf_k)
         for id_, score in fused.items():
             found[id_].score = score
         ordered = sorted(found.values(), key=lambda p: -p.score)
@@ -243,6 +251,20 @@ class Retriever:
             if passage.id in found:
                 passage.text, passage.meta = found[passage.id]
         return [p for p in passages if p.id in found]
+
+    def _statement_rows(self, query: str, vector: list[float], n: int, filters: Filters, found: dict[str, Passage]) -> list[str]:
+        """For a figure question, table passages ranked by how well a row's label says what is asked
+        (assistant/lookup.py): a third list for the fusion, so the statement's own row is among the passages."""
+        asked = analyse(query, self.lexicon)
+        if asked.expects != "number":
+            return []
+        where = filters.where(self.lexicon)
+        # A statement chunk lists many items, so its text is only loosely like any one question: look wide.
+        hits = self.index.search(vector, n * TABLE_BREADTH, {"$and": [where, TABLE_FILTER]} if where else TABLE_FILTER)
+        hits = rank_table_hits(hits, asked, self.lexicon)
+        for rank, (id_, text, meta, sim) in enumerate(hits, start=1):
+            found.setdefault(id_, Passage(id_, text, meta, dense=sim)).ranks["rows"] = rank
+        return [hit[0] for hit in hits]
 
 
 class HybridRetriever(BaseRetriever):
