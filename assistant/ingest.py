@@ -145,7 +145,7 @@ class Ingestor:
         self._pending[doc_hash] = source
         return _Prepared(record, chunks, None, existing is not None)
 
-    def _embed(self, batch: list[_Prepared], report: IngestReport) -> None:
+    def _embed(self, batch: list[_Prepared], report: IngestReport, on_embedded: Callable[[int, int], None] | None = None) -> None:
         """Embed the chunks of several documents together (batches are what make the model fast). A text is
         embedded once: a vector already in the index (any document) or earlier in this batch is reused."""
         keys: list[list[str]] = []
@@ -161,16 +161,21 @@ class Ingestor:
             keys.append(row)
         known = {k: v for k, v in self.index.embeddings_by_embed_hash(list(texts)).items() if len(v) == self.embedder.dim}
         todo = [k for k in texts if k not in known]
-        if todo:
-            known.update(zip(todo, self.embedder.embed_passages([texts[k] for k in todo])))
-            report.embedded += len(todo)
+        # In slices, so a long report's bar moves while its chunks are embedded (the encoder is most of the time).
+        step = max(1, self.settings.embedding_batch_size)
+        for start in range(0, len(todo), step):
+            part = todo[start : start + step]
+            known.update(zip(part, self.embedder.embed_passages([texts[k] for k in part])))
+            report.embedded += len(part)
+            if on_embedded:
+                on_embedded(start + len(part), len(todo))
         for prepared, row in zip(batch, keys):
             prepared.vectors = np.asarray([known[k] for k in row], dtype=np.float32).reshape(len(row), self.embedder.dim)
 
-    def _flush(self, batch: list[_Prepared], report: IngestReport) -> None:
+    def _flush(self, batch: list[_Prepared], report: IngestReport, on_embedded: Callable[[int, int], None] | None = None) -> None:
         if not batch:
             return
-        self._embed(batch, report)
+        self._embed(batch, report, on_embedded)
         self.index.write_documents(
             [(p.record, p.chunks, p.vectors) for p in batch], new_sources={p.record.source for p in batch if not p.updated}
         )
@@ -206,6 +211,10 @@ class Ingestor:
         flush_at = self.settings.embedding_batch_size * 4  # the writes follow the embedding batches
         started = time.perf_counter()
         with tqdm(total=len(targets), unit="file", desc="ingest", disable=not show_progress) as bar:
+
+            def embedding(done_chunks: int, total: int) -> None:
+                bar.set_postfix_str(f"embedding {done_chunks}/{total} chunks")
+
             for done, target in enumerate(targets, start=1):
                 label = names.get(str(target)) if names else None
                 try:
@@ -220,13 +229,13 @@ class Ingestor:
                     batch.append(prepared)
                     pending += len(prepared.chunks)
                 if pending >= flush_at:
-                    self._flush(batch, report)
+                    self._flush(batch, report, embedding)
                     pending = 0
                     bar.set_postfix_str(chunk_rate(report.chunks, time.perf_counter() - started, done, len(targets)))
                 bar.update(1)
                 if on_progress:
                     on_progress(done, len(targets))
-            self._flush(batch, report)
+            self._flush(batch, report, embedding)
             bar.set_postfix_str(chunk_rate(report.chunks, time.perf_counter() - started, len(targets), len(targets)))
         return report
 

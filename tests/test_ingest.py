@@ -238,3 +238,17 @@ def test_the_progress_postfix_gives_chunks_per_second_and_an_eta_in_chunks_estim
     # 120 chunks in 10 s from 3 of 6 files: 40 chunks a file, so about 120 more, 10 s at 12 chunks/s.
     assert chunk_rate(120, 10.0, 3, 6) == "120 chunks, 12.0 chunks/s, ~120 chunks left, eta 0:10"
     assert chunk_rate(0, 0.0, 0, 6) == "0 chunks"
+
+
+def test_the_progress_bar_counts_chunks_while_one_long_file_is_embedded(tmp_path: Path, assistant_factory, capsys) -> None:
+    path = tmp_path / "long.md"
+    sections = {f"第{i}节": f"第{i}节的内容讲述蓝鲸科技在第{i}个市场的布局与营收表现。" * 3 for i in range(12)}
+    path.write_text(article(sections), encoding="utf-8")
+    assistant = assistant_factory(embedding_batch_size=4)
+    report = assistant.ingest([str(path)], show_progress=True)
+    assert report.embedded >= 8
+    shown = capsys.readouterr().err
+    # Several steps of embedding within the single file, not only "1/1 file" at the end.
+    steps = {line for line in shown.replace("\r", "\n").splitlines() if "embedding" in line and "chunks" in line}
+    assert len(steps) >= 2, shown[-500:]
+    assert f"embedding {report.embedded}/{report.embedded} chunks" in shown
