@@ -35,9 +35,8 @@ from assistant.question import (
     dictionary_tag,
     periods_in,
     proper_names,
-    proper_tokens,
 )
-from assistant.rewrite import companies_named
+from assistant.rewrite import companies_named, cut_with_tags
 from assistant.rows import parse_rows
 from assistant.text import Lexicon, language_of, mentions, normalize, split_sentences, words
 
@@ -108,7 +107,6 @@ class _Sentence:
     previous: str = ""
     following: list[str] = field(default_factory=list)
     row: dict[str, str] | None = None  # fields, when the sentence was rendered from a table row
-    table_row: bool = False  # a Markdown table row written as cells
     lead: str = ""  # the asked item found in it
     coverage: float = 0.0
     sim: float = 0.0
@@ -149,7 +147,7 @@ def _name_after_role(span: str) -> str:
         return ""
     cut = _NAME_STOP.search(span, 2)
     name = span[: cut.start()] if cut else span
-    first = next(iter(proper_tokens(name)), ("", ""))
+    first = next(iter(cut_with_tags(name)), ("", ""))
     # A name the dictionary knows as a verb, adverb or common noun is no name; rare names are cut into pieces
     # the tagger marks as names, places or unknown, which pass.
     return "" if len(first[0]) > 1 and first[1] in _COMMON_TAGS else name
@@ -157,6 +155,10 @@ def _name_after_role(span: str) -> str:
 
 def _says_nothing(piece: str) -> bool:
     return len(_CONTENT.sub("", _DATE_ITEM.sub("", piece))) < 4 or _BOILERPLATE.match(piece) is not None
+
+
+# The units that count what a measure word asks for: money in any currency, people by any counting word.
+_UNIT_KINDS = {"钱": "元币", "元": "元币", "人": "人名位", "名": "人名位", "位": "人名位"}
 
 
 def _unit_fits(unit: str, asked: Asked) -> bool:
@@ -167,8 +169,7 @@ def _unit_fits(unit: str, asked: Asked) -> bool:
         return asked.measure == "" and _RATE.search(asked.text) is not None
     if not asked.measure or not unit:
         return True
-    kinds = {"钱": "元币", "元": "元币", "人": "人名位", "名": "人名位", "位": "人名位"}
-    wanted = kinds.get(asked.measure, asked.measure)
+    wanted = _UNIT_KINDS.get(asked.measure, asked.measure)
     return any(c in unit for c in wanted) or unit in ("万", "亿", "千", "百", "万亿")
 
 
@@ -217,10 +218,9 @@ class ExtractiveAnswerer:
                 piece = re.sub(r"^[-*>\s]+|\*\*|__", "", piece.strip()).strip()
                 if _says_nothing(piece) or _HEADING_LIKE.match(piece) or _INJECTION.search(piece) or re.fullmatch(r"[\s|:\-]+", piece):
                     continue
-                table_row = piece.startswith("|")
-                if table_row:
+                if piece.startswith("|"):
                     piece = "; ".join(c.strip() for c in piece.strip("|").split("|") if c.strip())
-                out.append(_Sentence(piece, rank + 1, rank, doc, context=context, previous=previous, row=row, table_row=table_row))
+                out.append(_Sentence(piece, rank + 1, rank, doc, context=context, previous=previous, row=row))
                 previous = piece
             in_passage = out[first:]
             for i, sentence in enumerate(in_passage):
@@ -281,20 +281,13 @@ class ExtractiveAnswerer:
                 return list(group)
         return [entity]
 
-    def _asks_about_company(self, asked: Asked) -> bool:
-        return bool(asked.companies) or bool(companies_named(" ".join(asked.entities), self.lexicon))
-
     def _about(self, asked: Asked, text: str) -> bool:
         found, missing = self._names_found(asked, text)
         return missing == 0 and (found > 0 or not asked.entities)
 
-    def _anchors(self, text: str, asked: Asked) -> list[int]:
-        """Where the sentence speaks of the asked attribute: every position of an asked word (or of the first two
-        characters of a longer Chinese one)."""
-        return sorted(a for spots in self._anchor_groups(text, asked) for a in spots)
-
     def _anchor_groups(self, text: str, asked: Asked) -> list[list[int]]:
-        """The positions of each asked word (with its synonyms) in the sentence, one list per word."""
+        """Where the sentence speaks of the asked attribute: the positions of each asked word (with its synonyms, and
+        a longer Chinese word by its character pairs), one list per word."""
         low = text.lower()
         groups: list[list[int]] = []
         for synonyms in self._attribute_terms(asked):
@@ -316,7 +309,8 @@ class ExtractiveAnswerer:
         if structured:  # a table row is label, period and value by construction: no distance to judge
             near_items = [(0, pos, item) for pos, item in items if self._in_asked_period(sentence, pos, asked)]
             return near_items[0][2] if near_items else ""
-        anchors = self._anchors(sentence, asked)
+        groups = [g for g in self._anchor_groups(sentence, asked) if g]
+        anchors = sorted(a for spots in groups for a in spots)
         if asked.expects == "code":  # a listing code stands right after the name it belongs to: "商汤 (0020.HK)"
             low = sentence.lower()
             anchors = [m.end() for e in asked.entities for n in self._names_for(e) for m in re.finditer(re.escape(n.lower()), low)]
@@ -324,7 +318,6 @@ class ExtractiveAnswerer:
             return items[0][1] if not asked.attributes else ""
         # English spends about twice the characters of Chinese on the same words.
         reach = _REACH.get(asked.expects, 20) * (2 if language_of(sentence) == "en" else 1)
-        groups = [g for g in self._anchor_groups(sentence, asked) if g]
 
         def gap(pos: int, item: str, a: int) -> int:
             return abs(pos - a) if a < pos else max(0, a - pos - len(item))
@@ -430,8 +423,7 @@ class ExtractiveAnswerer:
             return False  # a question copied from a news page answers nothing
         if not self._about(asked, s.context):
             return False
-        # A table row stands alone: the row above it is another record, not context it points back to.
-        if self._asks_about_company(asked) and not self._names_found(asked, s.text)[0]:
+        if (asked.companies or asked.named_companies) and not self._names_found(asked, s.text)[0]:
             # The passage (or the sentence before) names the subject but this sentence may be about another one:
             # only when it names no other company does the subject carry over.
             asked_companies = {self.lexicon.resolve(e) for e in asked.entities} | set(asked.companies)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import groupby
 
-from assistant.rewrite import companies_named, subjects_in
+from assistant.rewrite import companies_named, cut_with_tags, subjects_in, tagger
 from assistant.text import Lexicon, language_of, normalize, words
 
 # "在哪个组" asks which group, not where.
@@ -104,6 +103,7 @@ class Asked:
     periods: set[str] = field(default_factory=set)  # years ("2025") and parts of years ("Q3", "H1")
     numbers: list[str] = field(default_factory=list)  # figures the question itself states ("1500米")
     measure: str = ""  # the unit a "多少/几" question counts in ("人" in "多少人"; "钱" for money)
+    named_companies: set[str] = field(default_factory=set)  # the entities that are companies, listed or not
 
 
 def periods_in(text: str) -> set[str]:
@@ -121,13 +121,6 @@ def periods_in(text: str) -> set[str]:
     return found
 
 
-@lru_cache(maxsize=1)
-def _posseg():  # noqa: ANN202 - jieba has no types
-    import jieba.posseg
-
-    return jieba.posseg
-
-
 def proper_names(text: str, kinds: tuple[str, ...] = PROPER_TAGS, join: bool = False) -> list[str]:
     """Names found without any list: jieba's proper-noun tags (only `kinds`: person tags for a "who" question),
     Latin names, tickers and titles in 《》 or quotes. `join` keeps neighbouring name pieces together, as an
@@ -137,7 +130,7 @@ def proper_names(text: str, kinds: tuple[str, ...] = PROPER_TAGS, join: bool = F
     names: list[str] = []
     if "nz" in kinds:
         names += [g for m in _TITLE.finditer(text) for g in m.groups() if g]
-    tagged = [(w.word, w.flag in kinds) for w in _posseg().cut(text)]
+    tagged = [(word, tag in kinds) for word, tag in cut_with_tags(text)]
     if join:
         pieces = ["".join(w for w, _ in run) for is_name, run in groupby(tagged, key=lambda t: t[1]) if is_name]
     else:
@@ -161,12 +154,7 @@ def proper_names(text: str, kinds: tuple[str, ...] = PROPER_TAGS, join: bool = F
 
 def dictionary_tag(word: str) -> str:
     """The part-of-speech tag jieba's dictionary gives a word out of context ("" for a word it does not know)."""
-    return _posseg().dt.word_tag_tab.get(word, "")
-
-
-def proper_tokens(text: str) -> list[tuple[str, str]]:
-    """(word, part-of-speech tag) pairs of a text."""
-    return [(w.word, w.flag) for w in _posseg().cut(text)]
+    return tagger().word_tag_tab.get(word, "")
 
 
 PERSON_TAGS = ("nr", "nrt", "nrfg")
@@ -240,5 +228,5 @@ def analyse(question: str, lexicon: Lexicon) -> Asked:
     return Asked(
         text=question, language=language_of(question), expects=expects, entities=entities,
         companies=companies, attributes=attributes, periods=periods_in(question), numbers=numbers,
-        measure=unit.group(1) if unit else "",
+        measure=unit.group(1) if unit else "", named_companies=companies_named(" ".join(entities), lexicon),
     )

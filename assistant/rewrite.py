@@ -376,7 +376,7 @@ def _latin_name(span: str) -> str:
 def _chinese_names(text: str) -> list[Subject]:
     found = []
     offset = 0
-    words = _cut_with_tags(text)
+    words = cut_with_tags(text)
     for i, (word, tag) in enumerate(words):
         start = offset
         offset += len(word)
@@ -398,16 +398,17 @@ def _opens_with_name(span: str) -> bool:
     """A question's opening words before "的" name its subject when they are all nouns and no attribute or period."""
     if _ATTRIBUTE_ZH.search(span) or _PERIOD.search(span) or _PRONOUNS_ZH.search(span):
         return False
-    tags = [tag for _, tag in _cut_with_tags(span)]
+    tags = [tag for _, tag in cut_with_tags(span)]
     return bool(tags) and all(tag.startswith("n") for tag in tags)
 
 
-def _cut_with_tags(text: str) -> list[tuple[str, str]]:
-    return [(pair.word, pair.flag) for pair in _tagger().cut(text)]
+def cut_with_tags(text: str) -> list[tuple[str, str]]:
+    """(word, part-of-speech tag) pairs of a text, from jieba's tagger."""
+    return [(pair.word, pair.flag) for pair in tagger().cut(text)]
 
 
 @lru_cache(maxsize=1)
-def _tagger():  # noqa: ANN202 - jieba has no types
+def tagger():  # noqa: ANN202 - jieba has no types
     import jieba.posseg
 
     # Built once: the tagger reads jieba's whole dictionary file when it is made.
