@@ -17,9 +17,9 @@ from assistant.embeddings import Embedder
 from assistant.index import Index
 from assistant.lexical import LexicalIndex, searchable_text
 from assistant.lookup import ROWS_WEIGHT, TABLE_BREADTH, TABLE_FILTER, rank_table_hits
-from assistant.question import analyse
+from assistant.question import analyse, expected_kind
 from assistant.settings import Settings
-from assistant.text import Lexicon, date_int
+from assistant.text import Lexicon, date_int, normalize
 
 FILTER_KEYS = ("company", "ticker", "date_from", "date_to", "source", "type")
 # Runs the BM25 side of hybrid searches beside the dense side; shared by every session of the process.
@@ -255,12 +255,18 @@ class Retriever:
     def _statement_rows(self, query: str, vector: list[float], n: int, filters: Filters, found: dict[str, Passage]) -> list[str]:
         """For a figure question, table passages ranked by how well a row's label says what is asked
         (assistant/lookup.py): a third list for the fusion, so the statement's own row is among the passages."""
-        asked = analyse(query, self.lexicon)
-        if asked.expects != "number":
+        # The question's kind by its words first (what `analyse` starts from, without its word cutting), and the
+        # full analysis only when the index holds table passages: a corpus without tables pays one empty search.
+        if expected_kind(normalize(query).strip()) not in ("number", "any"):
             return []
         where = filters.where(self.lexicon)
         # A statement chunk lists many items, so its text is only loosely like any one question: look wide.
         hits = self.index.search(vector, n * TABLE_BREADTH, {"$and": [where, TABLE_FILTER]} if where else TABLE_FILTER)
+        if not hits:
+            return []
+        asked = analyse(query, self.lexicon)
+        if asked.expects != "number":
+            return []
         hits = rank_table_hits(hits, asked, self.lexicon)
         for rank, (id_, text, meta, sim) in enumerate(hits, start=1):
             found.setdefault(id_, Passage(id_, text, meta, dense=sim)).ranks["rows"] = rank
