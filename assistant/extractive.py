@@ -311,7 +311,7 @@ class ExtractiveAnswerer:
             return near_items[0][2] if near_items else ""
         groups = [g for g in self._anchor_groups(sentence, asked) if g]
         anchors = sorted(a for spots in groups for a in spots)
-        if asked.expects == "code":  # a listing code stands right after the name it belongs to: "商汤 (0020.HK)"
+        if asked.expects == "code":  # a listing code stands right after the name it belongs to: "蓝鲸科技 (2468.HK)"
             low = sentence.lower()
             anchors = [m.end() for e in asked.entities for n in self._names_for(e) for m in re.finditer(re.escape(n.lower()), low)]
         if not anchors:
@@ -343,7 +343,7 @@ class ExtractiveAnswerer:
         """The period named in the item's own clause (before it) must be the asked one: "2021年交付93.62万辆,
         2022年需超过140万辆" answers 2022 with 140万, and "上半年" is no answer for a whole year."""
         # The period in force is the last one named before the item, in its own clause or an earlier one:
-        # "第四季度,移动游戏营收为12.954亿元" is a quarter's figure, not the year's.
+        # "第四季度,游戏营收为12亿元" is a quarter's figure, not the year's.
         named: set[str] = set()
         stop = pos + 1
         while not named and stop > 0:
@@ -399,7 +399,7 @@ class ExtractiveAnswerer:
             if asked.expects == "entity":  # "北辰证券": a name with its company suffix, not the bare "北辰"
                 whole = companies_named(text, self.lexicon)
                 names = [*whole, *(n for n in names if not any(n != w and w.startswith(n) for w in whole))]
-            if asked.expects == "place":  # "梧州市", but not the idiom "众志成城"
+            if asked.expects == "place":  # "嘉兴市", but not the idiom "众志成城"
                 names += [w for w in words(text, self.lexicon)
                           if len(w) >= 2 and _PLACE_SUFFIX.fullmatch(w) and dictionary_tag(w) in ("", "ns")]
             if asked.expects == "person":

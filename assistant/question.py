@@ -124,7 +124,7 @@ def periods_in(text: str) -> set[str]:
 def proper_names(text: str, kinds: tuple[str, ...] = PROPER_TAGS, join: bool = False) -> list[str]:
     """Names found without any list: jieba's proper-noun tags (only `kinds`: person tags for a "who" question),
     Latin names, tickers and titles in 《》 or quotes. `join` keeps neighbouring name pieces together, as an
-    answer's item should be ("摩根大通", which the tagger cuts in two); a question's names stay apart ("中国"
+    answer's item should be (a bank's name the tagger cuts in two); a question's names stay apart ("中国"
     and "城镇" are two things to look for)."""
     text = normalize(text)
     names: list[str] = []

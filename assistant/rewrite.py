@@ -5,7 +5,7 @@ The offline default is rule-based:
     is replaced), for X when X is a period ("未来五年呢?": the previous period is replaced), or with X as the new
     attribute of the previous subject ("市盈率呢?");
   * "它/其/该公司/its/their/it" become the previous subject; "同期/那个季度/那年/that quarter" the previous period;
-  * "那它的X呢?" / "and its X?" ask X of the previous subject; "那腾讯同期呢?" the previous question about 腾讯;
+  * "那它的X呢?" / "and its X?" ask X of the previous subject; "那蓝鲸科技同期呢?" the previous question about 蓝鲸科技;
   * after a "which/who" question, "它/it" is the entity its answer named.
 Companies are found the general way, not only from the lexicon: jieba's proper-noun tags, names with a company
 suffix, Latin names and tickers, and the name a question opens with ("星河动力的估值…").
@@ -164,7 +164,7 @@ def _resolve(question: str, previous: str, answer: str, lexicon: Lexicon) -> str
 
 
 def _drop_lead(question: str) -> str:
-    """A resolved question stands alone: "那小米的…" is "小米的…", "And what EPS growth…" is "What EPS growth…"."""
+    """A resolved question stands alone: "那蓝鲸科技的…" is "蓝鲸科技的…", "And what EPS growth…" is "What EPS growth…"."""
     bare = _LEAD.sub("", question, count=1)
     return bare[:1].upper() + bare[1:] if bare and bare is not question and bare[:1].isascii() else bare
 
@@ -200,7 +200,7 @@ def _ask_about(about: str, question: str, previous: str, subject: Subject | None
     own = subjects_in(about, lexicon)
     rest = _rest(about, own[0]) if own and own[0].start == 0 else ""
     if rest and subject is not None and (_SAME_PERIOD.fullmatch(rest) or _PERIOD.fullmatch(rest)):
-        # "那腾讯同期呢?" asks the previous question about 腾讯; "那腾讯2024年呢?" also for another period.
+        # "那蓝鲸科技同期呢?" asks the previous question about 蓝鲸科技; "那蓝鲸科技2024年呢?" also for another period.
         moved = _replace_subject(previous, subject, _display(own[0], previous, lexicon), lexicon)
         old = _PERIOD.search(moved)
         return moved[: old.start()] + rest + moved[old.end() :] if old and _PERIOD.fullmatch(rest) else moved
@@ -232,7 +232,7 @@ _ASKING_ZH = re.compile(
 
 
 def follow_up_topic(question: str, standalone: str, lexicon: Lexicon) -> tuple[str, str]:
-    """(subject, attribute) of a follow-up that was rewritten ("它的估值怎么看?" -> ("百度", "估值")), so a refusal can
+    """(subject, attribute) of a follow-up that was rewritten ("它的估值怎么看?" -> ("蓝鲸科技", "估值")), so a refusal can
     say what it understood was asked; ("", "") for a question that stood alone, or one whose subject is not found."""
     _, text = _split_label(normalize(standalone).strip())
     if not text or normalize(question).strip() in (standalone, text):
@@ -241,7 +241,7 @@ def follow_up_topic(question: str, standalone: str, lexicon: Lexicon) -> tuple[s
     if not found:
         return "", ""
     # The subject the rewrite brought in from the conversation, rather than a name the follow-up itself said
-    # ("what EPS growth does JPMorgan expect for it?" is about the earlier company, not JPMorgan).
+    # ("what EPS growth does Northstar Securities expect for it?" is about the earlier company, not the broker).
     own = {s.name for s in subjects_in(question, lexicon)}
     subject = next((s for s in found if s.name not in own), found[0])
     name = _display(subject, text, lexicon)
@@ -251,7 +251,7 @@ def follow_up_topic(question: str, standalone: str, lexicon: Lexicon) -> tuple[s
         after = re.sub(r"^\s*的", "", after)
         cut = _ASKING_ZH.search(after)
         attribute = (after[: cut.start()] if cut else after).strip()
-        # A period the question put before its subject ("2025Q3腾讯的…") belongs to the attribute.
+        # A period the question put before its subject ("2025Q3蓝鲸科技的…") belongs to the attribute.
         if before and _PERIOD.fullmatch(before):
             attribute = f"{before}{attribute}"
         return name, attribute or re.sub(r"[??]+$", "", text)
