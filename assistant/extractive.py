@@ -38,7 +38,7 @@ from assistant.question import (
 )
 from assistant.rewrite import companies_named, cut_with_tags
 from assistant.rows import parse_rows
-from assistant.text import Lexicon, language_of, mentions, normalize, split_sentences, words
+from assistant.text import Lexicon, english_figure, language_of, mentions, normalize, split_sentences, words
 
 # Sentences that address the reader as a model are instructions smuggled into data: never repeat them. Only
 # imperative forms aimed at the reader count, so ordinary talk about "system prompts" in an AI corpus stays.
@@ -171,6 +171,9 @@ def _unit_fits(unit: str, asked: Asked) -> bool:
         return True
     wanted = _UNIT_KINDS.get(asked.measure, asked.measure)
     return any(c in unit for c in wanted) or unit in ("万", "亿", "千", "百", "万亿")
+
+
+_MAX_CORROBORATING = 3  # passages cited for the lead item
 
 
 def _key(item: str) -> str:
@@ -619,20 +622,14 @@ class ExtractiveAnswerer:
                     items.append(s.lead)
         lead = ("、" if asked.language == "zh" else ", ").join(dict.fromkeys(items))
         if asked.language == "en" and language_of(lead) == "zh" and asked.expects == "number":
-            lead += self._english_figure(lead)
-        return f"{lead} [{best.passage}]"
-
-    @staticmethod
-    def _english_figure(item: str) -> str:
-        """"7.42亿" also as "(742 million)", so an English reader need not convert Chinese units."""
-        match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(万亿|亿|万)(.*)", item)
-        if not match:
-            return ""
-        value = float(match.group(1)) * {"万亿": 1e12, "亿": 1e8, "万": 1e4}[match.group(2)]
-        for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
-            if value >= size:
-                return f" ({value / size:g} {word})"
-        return ""
+            lead += english_figure(lead)
+        # The same item stated in other passages (one figure in two statements of a filing, one fact in several
+        # reports) is cited from each of them, so a reader sees it corroborated and can check any one.
+        markers = [best.passage]
+        for s in found[1:]:
+            if len(markers) < _MAX_CORROBORATING and s.passage not in markers and _key(s.lead) == _key(best.lead):
+                markers.append(s.passage)
+        return lead + " " + "".join(f"[{m}]" for m in markers)
 
     def _quote(self, s: _Sentence, asked: Asked) -> str:
         text = s.text.rstrip()

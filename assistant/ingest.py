@@ -16,6 +16,7 @@ from assistant.chunking import chunk_documents
 from assistant.embeddings import Embedder
 from assistant.index import DocumentRecord, Index
 from assistant.loaders import SUPPORTED, LoadError, fetch_url, kind_of, load_bytes
+from assistant.rows import compact_rows
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.text import Lexicon
 
@@ -272,7 +273,7 @@ def embedding_text(chunk: Document) -> str:
     or the text already starts with, and a section the text starts with are left out. Measured in the README:
     same hit@1/hit@5 for fewer encoder tokens."""
     meta = chunk.metadata
-    text = chunk.page_content
+    text = compact_rows(chunk.page_content) if meta.get("rows") else chunk.page_content
     title = str(meta.get("title", "")).strip()
     section = str(meta.get("section", "")).strip()
     if title and (title == Path(str(meta.get("source", ""))).stem or section.startswith(title) or text.startswith(title)):

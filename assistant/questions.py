@@ -37,6 +37,7 @@ class GoldQuestion:
     kind: str = ""
     language: str = ""
     answers_all: list[list[str]] = field(default_factory=list)
+    pages: list[int] = field(default_factory=list)  # of the gold source, for page-numbered sources such as PDFs
 
     @property
     def lenient(self) -> list[str]:
@@ -120,6 +121,13 @@ def _as_groups(value: Any, *, csv_cell: bool) -> list[list[str]]:
     return groups
 
 
+def _as_pages(value: Any, *, csv_cell: bool) -> list[int]:
+    try:
+        return [int(float(v)) for v in _as_list(value, "pages", csv_cell=csv_cell)]
+    except ValueError as exc:
+        raise ValueError('"pages" must be a list of page numbers, e.g. [58, 60]') from exc
+
+
 def parse_question(data: Any, number: int, *, csv_cell: bool = False) -> GoldQuestion:
     """One question object (a JSONL line or a CSV row as a dict); raises ValueError describing the problem."""
     if not isinstance(data, dict):
@@ -142,6 +150,7 @@ def parse_question(data: Any, number: int, *, csv_cell: bool = False) -> GoldQue
         kind=str(data.get("kind") or "").strip(),
         language=str(data.get("language") or "").strip() or language_of(question),
         answers_all=groups,
+        pages=_as_pages(data.get("pages"), csv_cell=csv_cell),
     )
 
 

@@ -18,7 +18,8 @@ RESULT_COLUMNS = [
     "config", "id", "language", "kind", "answerable", "question", "history", "expected", "expected_all", "answer",
     "answer_chars", "first_line_hit", "refused", "correct", "correct_strict", "refusal_correct", "failure",
     "first_hit_rank", "hit_at_1", "hit_at_5", "reciprocal_rank", "gold_sources", "retrieved_sources", "citations",
-    "citations_supported", "citation_validity", "uncited", "latency_ms", "retrieval_ms", "generation_ms", "prompt_tokens",
+    "citations_supported", "citation_validity", "uncited", "gold_pages", "cited_pages", "right_with_page",
+    "latency_ms", "retrieval_ms", "generation_ms", "prompt_tokens",
     "completion_tokens", "judge_correctness", "judge_faithfulness", "error",
 ]
 
@@ -53,6 +54,9 @@ def result_row(r: QuestionResult) -> dict[str, Any]:
         "citations_supported": r.citations_supported,
         "citation_validity": "" if r.citation_validity is None else round(r.citation_validity, 4),
         "uncited": r.uncited,
+        "gold_pages": " | ".join(map(str, r.gold_pages)),
+        "cited_pages": " | ".join(map(str, r.cited_pages)),
+        "right_with_page": "" if r.page_hit is None else r.page_hit,
         "latency_ms": "" if r.latency_ms is None else r.latency_ms,
         "retrieval_ms": "" if r.retrieval_ms is None else r.retrieval_ms,
         "generation_ms": "" if r.generation_ms is None else r.generation_ms,
@@ -102,6 +106,7 @@ RATE_METRICS = [
     ("mrr", "MRR"),
     ("citation_validity", "Citation validity"),
     ("first_line_hit", "Expected answer in the first line"),
+    ("right_with_page", "Right, with an expected page cited"),
 ]
 TABLE_METRICS = [
     ("n", "Questions", "int"),

@@ -42,6 +42,24 @@ def parse_rows(text: str) -> list[dict[str, str]]:
     return [row for row in (parse_row(line) for line in text.splitlines()) if row]
 
 
+def compact_rows(text: str) -> str:
+    """A chunk of rows with each row's column names said once, not on every row: the title line, then a line of
+    column names wherever they change, and under it each row's cells. The encoder reads this instead of the row form
+    (a statement row repeats "Years ended December 31 2018" in every line); lines that are not rows stay as they are."""
+    out: list[str] = []
+    columns: list[str] = []
+    for line in text.splitlines():
+        row = parse_row(line)
+        if row is None:
+            out.append(line)
+            continue
+        if list(row) != columns:
+            columns = list(row)
+            out.append(" | ".join(columns))
+        out.append(" | ".join(row.values()))
+    return "\n".join(out)
+
+
 def _clean(value: object) -> str:
     # A cell may not break the row form: "; " would end it early, a line break would end the row.
     return re.sub(r";\s+", ";", re.sub(r"\s*\n\s*", " ", str(value))).strip().rstrip(_END)

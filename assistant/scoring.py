@@ -141,6 +141,8 @@ class QuestionResult:
     gold_sources: list[str]
     history: list[dict]
     expected_all: list[list[str]] = field(default_factory=list)
+    gold_pages: list[int] = field(default_factory=list)
+    cited_pages: list[int] = field(default_factory=list)
     answer: str = ""
     refused: bool = False
     correct: bool | None = None  # answerable: the answer holds an expected string; unanswerable: refused
@@ -165,6 +167,13 @@ class QuestionResult:
     @property
     def citation_validity(self) -> float | None:
         return self.citations_supported / self.citations if self.citations else None
+
+    @property
+    def page_hit(self) -> bool | None:
+        """Answerable with gold pages: answered right, citing a passage from one of the gold pages."""
+        if not self.answerable or not self.gold_pages:
+            return None
+        return self.passed and bool(set(self.cited_pages) & set(self.gold_pages))
 
     @property
     def passed(self) -> bool:
@@ -205,6 +214,7 @@ def score_answer(gold: GoldQuestion, answer: Any, config: str) -> QuestionResult
         result.correct = result.correct_strict = result.refused
     result.retrieved = [str(s.get("source", "")) for s in sorted(answer.sources, key=lambda s: s.get("marker", 0))]
     result.first_hit_rank = first_hit_rank(result.retrieved, gold.sources) if gold.sources else None
+    result.cited_pages = sorted({c.page for c in answer.citations if c.page is not None})
     result.citations = len(answer.citations)
     result.citations_supported = sum(1 for c in answer.citations if c.supported)
     result.uncited = len(answer.uncited)
@@ -221,7 +231,7 @@ def empty_result(gold: GoldQuestion, config: str) -> QuestionResult:
     return QuestionResult(
         config=config, id=gold.id, question=gold.question, language=gold.language, kind=gold.kind,
         answerable=gold.answerable, expected=list(gold.lenient), gold_sources=list(gold.sources), history=list(gold.history),
-        expected_all=[list(g) for g in gold.answers_all],
+        expected_all=[list(g) for g in gold.answers_all], gold_pages=list(gold.pages),
     )
 
 
@@ -256,6 +266,8 @@ def summarise(results: list[QuestionResult]) -> dict[str, Any]:
         "refusal_accuracy": _share([r.passed for r in unanswerable]),
         "false_refusal_rate": _share([r.refused and not r.error for r in answerable]),
         "retrieval_n": len(with_sources),
+        "page_n": sum(1 for r in answerable if r.gold_pages),
+        "right_with_page": _share([bool(r.page_hit) for r in answerable if r.gold_pages]),
     }
     for k in HIT_KS:
         metrics[f"hit_at_{k}"] = _share([hit_at(r.first_hit_rank, k) for r in with_sources])

@@ -93,6 +93,21 @@ def date_int(value: object, end: bool = False) -> int:
     return year * 10000 + month * 100 + day
 
 
+CHINESE_SCALED = re.compile(r"(\d+(?:\.\d+)?)\s*(万亿|亿|万)")
+
+
+def english_figure(item: str) -> str:
+    """"7.42亿" also as " (742 million)", so an English reader need not convert Chinese units ("" for other items)."""
+    match = CHINESE_SCALED.match(item.strip())
+    if not match:
+        return ""
+    value = float(match.group(1)) * {"万亿": 1e12, "亿": 1e8, "万": 1e4}[match.group(2)]
+    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
+        if value >= size:
+            return f" ({value / size:g} {word})"
+    return ""
+
+
 def numbers_in(text: str) -> list[str]:
     """Numbers as written, with thousands separators removed (1,000 -> 1000)."""
     return [n.replace(",", "") for n in _NUMBER.findall(normalize(text))]

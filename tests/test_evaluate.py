@@ -348,3 +348,33 @@ def test_answer_length_and_first_line_hit_are_reported_in_every_output(tmp_path)
     report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "Answer accuracy, strict (every group)" in report and "Expected answer in the first line" in report
     assert "Answer length, median (characters)" in report
+
+
+def test_a_filing_answer_counts_as_right_with_page_only_when_it_cites_a_gold_page(tmp_path):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps({"id": "p1", "question": "Cash at the end of 2024?", "answers": ["1,250"], "pages": [12, "14"]}) + "\n",
+        encoding="utf-8",
+    )
+    gold = load_questions(questions)[0]
+    assert gold.pages == [12, 14]
+
+    def cited(pages: list[int | None], text: str = "1,250 [1]") -> Answer:
+        answer = make_answer(text, supported=[True] * len(pages))
+        for citation, page in zip(answer.citations, pages):
+            citation.page = page
+        return answer
+
+    on_page = score_answer(gold, cited([30, 14]), "c")
+    other_page = score_answer(gold, cited([30]), "c")
+    wrong_figure = score_answer(gold, cited([12], "1,520 [1]"), "c")
+    no_pages = score_answer(GoldQuestion(id="n", question="q", answers=["x"]), make_answer("x"), "c")
+    assert on_page.page_hit and on_page.cited_pages == [14, 30]
+    assert other_page.page_hit is False and wrong_figure.page_hit is False and no_pages.page_hit is None
+    metrics = summarise([on_page, other_page, wrong_figure, no_pages])
+    assert metrics["page_n"] == 3 and metrics["right_with_page"] == pytest.approx(1 / 3, abs=1e-4)
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"question": "q", "answers": ["x"], "pages": ["p. 12"]}) + "\n", encoding="utf-8")
+    with pytest.raises(QuestionsFileError, match="pages"):
+        load_questions(bad)

@@ -282,3 +282,20 @@ def test_a_reindex_interrupted_between_drop_and_switch_is_finished_by_the_next_o
     assert report.added == [source for source, _, _ in before]
     assert [(r.source, r.doc_hash, r.chunks) for r in assistant.sources()] == before
     assert not staging.exists()
+
+
+def test_whether_the_index_holds_statement_tables_is_known_again_after_each_write(assistant_factory, tmp_path: Path) -> None:
+    from assistant.lookup import TABLE_FILTER
+    from tests.pdf_fixtures import make_bilingual_report
+
+    note, report = tmp_path / "xiaomi.md", tmp_path / "annual-report.pdf"
+    note.write_text(NOTES_V1, encoding="utf-8")
+    make_bilingual_report(report)
+    assistant = assistant_factory()
+    assistant.ingest([str(note)], show_progress=False)
+    assert not assistant.index.has_any(TABLE_FILTER)
+
+    assistant.ingest([str(report)], show_progress=False)
+    assert assistant.index.has_any(TABLE_FILTER), "a write in this process is seen at once"
+    assistant.remove(source_name(report))
+    assert not assistant.index.has_any(TABLE_FILTER)

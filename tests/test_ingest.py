@@ -252,3 +252,17 @@ def test_the_progress_bar_counts_chunks_while_one_long_file_is_embedded(tmp_path
     steps = {line for line in shown.replace("\r", "\n").splitlines() if "embedding" in line and "chunks" in line}
     assert len(steps) >= 2, shown[-500:]
     assert f"embedding {report.embedded}/{report.embedded} chunks" in shown
+
+
+def test_a_statement_chunk_is_embedded_with_its_column_names_said_once() -> None:
+    from langchain_core.documents import Document
+
+    from assistant.ingest import embedding_text
+    from assistant.rows import row_text
+
+    header = ["item", "Years ended December 31 2024", "Years ended December 31 2023"]
+    rows = [row_text(list(zip(header, cells))) for cells in (["Net sales", "5,120", "4,870"], ["Cost of sales", "2,900", "2,750"])]
+    chunk = Document(page_content="\n".join(["Statement of Income (Millions)", *rows]), metadata={"rows": 2, "title": "Report"})
+    text = embedding_text(chunk)
+    assert text.count("Years ended December 31 2024") == 1
+    assert "Net sales | 5,120 | 4,870" in text and "Cost of sales | 2,900 | 2,750" in text and "Statement of Income" in text

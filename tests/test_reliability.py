@@ -27,7 +27,7 @@ N_DOCS = 40
 
 def cli_env(index_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update({"ASSISTANT_INDEX_DIR": str(index_dir), "OMP_WAIT_POLICY": "PASSIVE", **extra})
+    env.update({"ASSISTANT_INDEX_DIR": str(index_dir), **extra})
     return env
 
 
