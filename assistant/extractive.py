@@ -629,7 +629,7 @@ class ExtractiveAnswerer:
         for s in found[1:]:
             if len(markers) < _MAX_CORROBORATING and s.passage not in markers and _key(s.lead) == _key(best.lead):
                 markers.append(s.passage)
-        return lead + " " + "".join(f"[{m}]" for m in markers)
+        return lead + " " + " ".join(f"[{m}]" for m in markers)
 
     def _quote(self, s: _Sentence, asked: Asked) -> str:
         text = s.text.rstrip()

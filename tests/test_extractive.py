@@ -108,7 +108,7 @@ def test_a_figure_two_statements_agree_on_is_cited_from_both_pages(answerer) -> 
     balance = statement("Consolidated Balance Sheet", "Cash and cash equivalents", "December 31 2024", 58)
     other = doc("Northstar Securities expects cash of 2,500 million next year.", source="broker.md")
     text = answerer.answer("What were the cash and cash equivalents at the end of 2024?", [cash_flow, balance, other])
-    assert text.splitlines()[0] == "2,310 [1][2]", "the same figure in two statements: both cited in the lead"
+    assert text.splitlines()[0] == "2,310 [1] [2]", "the same figure in two statements: both cited in the lead"
     assert "[3]" not in text, "a passage with another figure does not corroborate"
 
 
