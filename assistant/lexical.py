@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from assistant.index import Index, release_memory
+from assistant.index import RECHECK_S, Index, release_memory
 from assistant.text import Lexicon, words
 
 # The metadata the filters (retrieval.Filters.keep) look at; everything else is read back for the hits alone.
@@ -49,7 +49,7 @@ class _TokenRows(Sequence):
 
 
 class LexicalIndex:
-    def __init__(self, index: Index, lexicon: Lexicon, cache_dir: Path, check_every_s: float = 5.0) -> None:
+    def __init__(self, index: Index, lexicon: Lexicon, cache_dir: Path, check_every_s: float = RECHECK_S) -> None:
         self.index = index
         self.lexicon = lexicon
         self.cache_path = Path(cache_dir) / f"lexical-{index.settings.collection}.pkl"

@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 
 import httpx
+from load import ALL_COMPANIES, text_of  # scripts/load.py: the page's filter value and its message shapes
 
 ROOT = Path(__file__).resolve().parent.parent
-ALL_COMPANIES = "All companies / 全部公司"
 
 
 def free_port() -> int:
@@ -79,10 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             began = time.monotonic()
             outputs = client.predict(question, [], ALL_COMPANIES, "", "", "", "all", api_name="/respond")
             times.append(time.monotonic() - began)
-            content = (outputs[1] or [{}])[-1].get("content", "")
-            if isinstance(content, list):  # Gradio 6 messages: a list of {"type": "text", "text": ...} parts
-                content = " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-            answer = re.sub(r"<[^>]+>|\s+", " ", str(content)).strip()
+            answer = re.sub(r"<[^>]+>|\s+", " ", text_of((outputs[1] or [{}])[-1])).strip()
             print(f"{n:2d}. {times[-1]:6.2f} s  {question} -> {answer[:60]}", flush=True)
     finally:
         server.terminate()
