@@ -36,7 +36,7 @@ from assistant.question import (
     periods_in,
     proper_names,
 )
-from assistant.rewrite import companies_named, cut_with_tags
+from assistant.rewrite import COMPANY_SUFFIX, companies_named, cut_with_tags
 from assistant.rows import parse_rows
 from assistant.text import Lexicon, english_figure, language_of, mentions, normalize, split_sentences, words
 
@@ -58,6 +58,7 @@ _CAUSAL = re.compile(
     re.I,
 )
 _POINTS_BACK = re.compile(r"^(这一|这种|这些|这个|上述|此外|该|其)|^(this|that|these|those|such|it)\b", re.I)
+_REFERS_BACK = re.compile(r"(这一|这种|这些|上述|此)[\u4e00-\u9fff]|\b(this|these|that) (bottleneck|problem|reason|gap|factor|trend)", re.I)
 _HEADING_LIKE = re.compile(r"^\s*(#|[-*|]\s*$)")
 _DATE_ITEM = re.compile(
     r"\d{1,2}\s*月\s*\d{1,2}\s*日?\s*[-—~至到]\s*\d{1,2}\s*[日号]|(?:(?:19|20)\d\d\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]|(?:19|20)\d\d\s*年\s*\d{1,2}\s*月|\d{1,2}\s*月\s*(?:上|中|下)旬|"
@@ -92,6 +93,7 @@ _RATE = re.compile(
 _CONTENT = re.compile(r"[\d\s\W_]+|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b")
 _CLAUSE = re.compile(r"(?<=[,，;；:：])")
 _MAX_QUOTE = 110
+_NAMED = ("entity", "person", "place")  # kinds of answer that are a name
 _DESCRIBED_COVERAGE = 0.7  # a sentence must cover this much of a question whose answer is no name, number or date
 # How far (in characters) an answer item may stand from the asked attribute's words, by the kind of item.
 _REACH = {"number": 20, "date": 24, "person": 12, "place": 16, "entity": 16, "code": 40}
@@ -107,6 +109,7 @@ class _Sentence:
     previous: str = ""
     following: list[str] = field(default_factory=list)
     row: dict[str, str] | None = None  # fields, when the sentence was rendered from a table row
+    heading: str = ""  # the name a bullet point sits under ("### Orca-7" then "- Runs on phones"): its subject
     lead: str = ""  # the asked item found in it
     coverage: float = 0.0
     sim: float = 0.0
@@ -158,6 +161,8 @@ def _says_nothing(piece: str) -> bool:
 
 
 # The units that count what a measure word asks for: money in any currency, people by any counting word.
+# A Chinese question for a span of time (an English figure's unit, "45 days", is not read as one).
+_DURATION = re.compile(r"多久|多长时间|多少(?:天|年|个月|周|小时)|几(?:天|年|个月|周|小时)")
 _UNIT_KINDS = {"钱": "元币", "元": "元币", "人": "人名位", "名": "人名位", "位": "人名位"}
 
 
@@ -165,6 +170,10 @@ def _unit_fits(unit: str, asked: Asked) -> bool:
     """Whether a figure's unit can answer the question: "多少人" wants people, "多少钱" money, and a percentage
     answers only a question about a rate or a change."""
     unit = unit.lower()
+    if _DURATION.search(asked.text):  # "多久" wants a span of time: "45天", not a bare "01"
+        return any(t in unit for t in ("天", "年", "月", "周", "小时", "分钟"))
+    if unit.startswith("年"):  # "创117年来新高": a span of years answers only a question about one
+        return False
     if unit in ("%", "percent", "‰"):
         return asked.measure == "" and _RATE.search(asked.text) is not None
     if not asked.measure or not unit:
@@ -178,6 +187,17 @@ _MAX_CORROBORATING = 3  # passages cited for the lead item
 
 def _key(item: str) -> str:
     return re.sub(r"[\s,、]", "", item).lower()
+
+
+def _echoes(item: str, question: str) -> bool:
+    """Half or more of the item is the question's own wording ("具身智能" for a question about a 具身 model): it
+    restates what is asked rather than naming the answer. Only names are judged; a figure is never an echo."""
+    if not re.search(r"[A-Za-z\u4e00-\u9fff]", item) or NUMBER_WITH_UNIT.fullmatch(item.strip()):
+        return False
+    low = question.lower()
+    pieces = re.findall(r"[\u4e00-\u9fff]|[a-z0-9]+", item.lower())
+    return sum(p in low if re.match(r"[\u4e00-\u9fff]", p) else re.search(rf"\b{re.escape(p)}\b", low) is not None
+               for p in pieces) * 2 >= len(pieces)
 
 
 def _unit_of(item: str) -> str:
@@ -208,7 +228,7 @@ class ExtractiveAnswerer:
             text = normalize(doc.page_content)
             title = normalize(str(meta.get("title", "")))
             source_name = str(meta.get("source", "")).replace("\\", "/").rsplit("/", 1)[-1]
-            context = f"{title} {source_name} {meta.get('table', '')} {text}"
+            context = f"{title} {source_name} {meta.get('table', '')} {meta.get('section', '')} {text}"
             rows = parse_rows(text)
             pieces: list[tuple[str, dict[str, str] | None]]
             if rows:
@@ -217,13 +237,17 @@ class ExtractiveAnswerer:
                 pieces = [(p, None) for p in split_sentences(text)]
             first = len(out)
             previous = ""
+            heading = str(meta.get("section", "")).rsplit(" > ", 1)[-1].strip()
+            heading = heading if heading and heading in proper_names(heading, join=True) else ""
             for piece, row in pieces:
+                bullet = re.match(r"\s*[-*]\s", piece) is not None
                 piece = re.sub(r"^[-*>\s]+|\*\*|__", "", piece.strip()).strip()
                 if _says_nothing(piece) or _HEADING_LIKE.match(piece) or _INJECTION.search(piece) or re.fullmatch(r"[\s|:\-]+", piece):
                     continue
                 if piece.startswith("|"):
                     piece = "; ".join(c.strip() for c in piece.strip("|").split("|") if c.strip())
-                out.append(_Sentence(piece, rank + 1, rank, doc, context=context, previous=previous, row=row))
+                out.append(_Sentence(piece, rank + 1, rank, doc, context=context, previous=previous, row=row,
+                                     heading=heading if bullet else ""))
                 previous = piece
             in_passage = out[first:]
             for i, sentence in enumerate(in_passage):
@@ -303,10 +327,14 @@ class ExtractiveAnswerer:
             groups.append(spots)
         return groups
 
-    def _lead(self, sentence: str, asked: Asked, structured: bool = False) -> str:
+    def _lead(self, sentence: str, asked: Asked, structured: bool = False, heading: str = "") -> str:
         """The item of the expected kind that the sentence holds and the question does not, next to where the
         sentence speaks of the asked attribute; "" when there is none."""
         items = self._items(sentence, asked)
+        if heading and asked.expects == "entity" and heading.lower() not in asked.text.lower() \
+                and not self._is_asked_thing(heading, asked):
+            # A bullet under a named heading speaks of that name, when it speaks of the asked attribute at all.
+            return heading if any(self._anchor_groups(sentence, asked)) else ""
         if not items or asked.expects in ("reason", "any"):
             return items[0][1] if items else ""
         if structured:  # a table row is label, period and value by construction: no distance to judge
@@ -332,14 +360,14 @@ class ExtractiveAnswerer:
                 # Of two items, the one with more of the asked words around it wins ("Shares up 46%" over
                 # "share of revenue 18%" for a share-price rise), then the nearer one.
                 around = sum(any(gap(pos, item, a) <= reach for a in g) for g in groups)
-                near.append((-around, distance, pos, item))
-        near = [n for n in near if self._in_asked_period(sentence, n[2], asked)]
+                near.append((asked.expects in _NAMED and _echoes(item, asked.text), -around, distance, pos, item))
+        near = [n for n in near if self._in_asked_period(sentence, n[3], asked)]
         if not near:
             return ""
         if asked.expects == "person":
-            names = [item for *_, item in sorted(near, key=lambda n: n[2])]
+            names = [item for *_, item in sorted(near, key=lambda n: n[3])]
             return ("、" if language_of(sentence) == "zh" else ", ").join(list(dict.fromkeys(names))[:4])
-        return min(near)[3]
+        return min(near)[4]
 
     @staticmethod
     def _in_asked_period(text: str, pos: int, asked: Asked) -> bool:
@@ -412,14 +440,28 @@ class ExtractiveAnswerer:
                 (text.find(n), n) for n in dict.fromkeys(names)
                 if n.lower() not in q and not _ASKING.search(n)
                 and n.lower() not in asked_names and not re.fullmatch(r"[\d.,%]+", n)
-                and not any(len(e) >= 2 and e.lower() in n.lower() for e in asked.entities)  # not the asked thing itself
-                and not (asked.expects == "person" and (re.fullmatch(r"[A-Z0-9]{1,5}", n) or (zh and not language_of(n) == "zh")))
+                and not self._is_asked_thing(n, asked)
+                and not (asked.expects == "person" and re.fullmatch(r"[A-Z0-9]{1,5}", n))
+                # Chinese text writes people and places in Chinese: a Latin name there is a brand or an acronym.
+                and not (asked.expects in ("person", "place") and zh and not language_of(n) == "zh")
             ]
         if asked.expects == "code":
             return [(m.start(), m.group(0)) for m in TICKER.finditer(text) if m.group(0).lower() not in q]
         if asked.expects == "reason":
             return [(0, "why")]  # an explanation need not say "because": a causal word only ranks it higher
         return [(0, "any")]
+
+    @staticmethod
+    def _is_asked_thing(name: str, asked: Asked) -> bool:
+        """The name is what the question is about ("蓝鲸科技" when 蓝鲸 is asked), not a new name built on it: a
+        company's product often carries the company's name ("蓝鲸助手" for 蓝鲸's assistant), and that answers."""
+        low = name.lower()
+        for entity in asked.entities:
+            if len(entity) >= 2 and entity.lower() in low:
+                rest = low.replace(entity.lower(), "").strip(" -·")
+                if len(rest) < 2 or COMPANY_SUFFIX.fullmatch(rest):
+                    return True
+        return False
 
     def _passes(self, s: _Sentence, asked: Asked) -> bool:
         if _IS_QUESTION.search(s.text):
@@ -430,7 +472,8 @@ class ExtractiveAnswerer:
             # The passage (or the sentence before) names the subject but this sentence may be about another one:
             # only when it names no other company does the subject carry over.
             asked_companies = {self.lexicon.resolve(e) for e in asked.entities} | set(asked.companies)
-            if companies_named(s.text, self.lexicon) - asked_companies:
+            # A "company" made of the question's own words ("具身智能" in a question about 具身 models) is a topic.
+            if any(not _echoes(c, asked.text) for c in companies_named(s.text, self.lexicon) - asked_companies):
                 return False
         for number in asked.numbers:
             digits = re.escape(re.sub(r"[^\d.]", "", number).strip(".") or number)
@@ -448,7 +491,7 @@ class ExtractiveAnswerer:
                 return False
             if not named and not (asked.periods & periods_in(s.context + " " + s.date)):
                 return False
-        s.lead = self._lead(s.text, asked, structured=s.row is not None)
+        s.lead = self._lead(s.text, asked, structured=s.row is not None, heading=s.heading)
         return bool(s.lead)
 
     # --- scoring ----------------------------------------------------------------------------------------------
@@ -635,9 +678,13 @@ class ExtractiveAnswerer:
         text = s.text.rstrip()
         # An explanation is quoted whole, with the sentence it points back to: cut, it loses its cause.
         explains = asked.expects == "reason"
-        if s.previous and _POINTS_BACK.search(text) and (len(text) < 60 or explains):
-            text = s.previous.rstrip() + ("" if language_of(text) == "zh" else " ") + text
-        if len(text) > _MAX_QUOTE * (2 if explains else 1):
+        # "…就源于这一瓶颈": an explanation that names its cause by pointing back anywhere in it needs that sentence.
+        limit = _MAX_QUOTE * (3 if explains else 1)
+        if s.previous and (_POINTS_BACK.search(text) or (explains and _REFERS_BACK.search(text))) and (len(text) < 60 or explains):
+            joined = s.previous.rstrip() + ("" if language_of(text) == "zh" else " ") + text
+            # Too long together, the sentence alone is quoted whole rather than both cut to a clause.
+            text = joined if len(joined) <= limit or len(text) < 60 else text
+        if len(text) > limit:
             text = self._trim(text, s.lead, asked)
         end = ""
         if text and text[-1] in "。.!?;\uff01\uff1f\uff1b":

@@ -66,8 +66,12 @@ _QUESTION_WORDS = frozenset(
     what which who whom when where why how much many is are was were did does do the a an of in on for to at by
     with about tell me please value amount number figure have has had its their s
     数量 大约 约 大概 左右 比较 说 认为 做出 全年 目前 倍 通过 可以 能 哪项 哪种 哪款 哪家 哪部 哪支 方式 目前
-    之前 之后 以前 以后 以来 此前 叫 叫做 名字 名称 称为 称作 被称作 被称为 called name named known""".split()
+    之前 之后 以前 以后 以来 此前 会 将会 可能 能够 应该 总共 一共 总计 到底 究竟
+    叫 叫做 名字 名称 称为 称作 被称作 被称为 called name named known""".split()
 )
+# Prepositions, conjunctions, auxiliaries and pronouns ("基于", "并且", "的"): they shape the question, a passage
+# that answers it need not repeat them. Adverbs stay: "最终" and "首次" say which figure is asked.
+_FUNCTION_TAGS = frozenset({"p", "c", "u", "r", "y", "e", "o"})
 _TITLE = re.compile(r"《([^》]{1,40})》|“([^”]{1,30})”|\"([^\"]{1,30})\"")
 _LATIN_NAME = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9&.\-]*(?:[ \-][A-Z0-9][A-Za-z0-9&.\-]*)*|[A-Za-z]+\d[A-Za-z0-9\-]*)")
 _TICKER = re.compile(r"\b\d{4,5}\.HK\b|\b[A-Z]{2,5}\b(?=\s*\))", re.I)
@@ -77,7 +81,7 @@ TICKER = re.compile(r"\b\d{4,6}\.(?:HK|SH|SZ|SS|T)\b|\b[A-Z]{1,5}\.(?:N|O|US|L)\
 # A number with what it counts: "1500米", "45.8%", "12人", "3.71万人" (years are periods, handled apart).
 NUMBER_WITH_UNIT = re.compile(
     r"(?<![A-Za-z\d.\-])(\d+(?:[.,]\d+)*|[零一二两三四五六七八九十百千万亿]+(?=[个人名次年天倍家款项支队座架辆台元%]))"
-    r"\s*(%|‰|(?:万亿|亿|万|千|百)?(?:美元|港元|港币|欧元|英镑|日元|元|人次|人|名|个|辆|吨|台|架|次|倍|家|款|项|支|队|座|斤|公里|千米|米|件|张|部|所|只|天|年)"
+    r"\s*(%|‰|(?:万亿|亿|万|千|百)?(?:美元|港元|港币|欧元|英镑|日元|元|人次|人|名|个月|小时|分钟|个|辆|吨|台|架|次|倍|家|款|项|支|队|座|斤|公里|千米|米|件|张|部|所|只|天|年)"
     r"|万亿|亿|万|千|百|nm|token/s|km|mph|million|billion|trillion|thousand|percent)?",
     re.I,
 )
@@ -205,19 +209,24 @@ def analyse(question: str, lexicon: Lexicon) -> Asked:
             entities = [subject.name if e.lower() in name else e for e in entities]
         if not any(name in e.lower() or e.lower() in name for e in entities):
             entities.append(subject.name)
-    entities = list(dict.fromkeys(entities))
+    entities = [e for e in dict.fromkeys(entities) if e not in measures]
     for company in companies:  # a lexicon name the tagger missed still names the subject
         if not any(company.lower() in e.lower() or e.lower() in company.lower() for e in entities):
             entities.append(next((a for a in lexicon.aliases_of(company) if a.lower() in question.lower()), company))
     entity_words = {w for e in entities for w in words(e, lexicon)} | {e.lower() for e in entities}
     # Figures are read with the interrogatives cut out: "哪一年" holds no figure "一年".
     bare = _INTERROGATIVE_WORDS.sub(" ", question)
-    numbers = [m.group(0).strip() for m in NUMBER_WITH_UNIT.finditer(bare) if not _YEAR.fullmatch(m.group(1)) and m.group(2)]
+    # "第一家" is an order and "一家" an article, not an amount a passage must repeat.
+    numbers = [
+        m.group(0).strip() for m in NUMBER_WITH_UNIT.finditer(bare)
+        if not _YEAR.fullmatch(m.group(1)) and m.group(2) and bare[m.start() - 1 : m.start()] != "第" and m.group(1) not in ("一", "两")
+    ]
     # Interrogatives are cut out first (`bare`), or they glue to the words around them ("多少倍", "多大规模").
     entity_text = " ".join([*entities, *(a for c in companies for a in lexicon.aliases_of(c))]).lower()
     attributes = [
         w for w in dict.fromkeys(words(bare, lexicon)) if w not in measures and w not in entity_text
         if w not in entity_words and w not in _QUESTION_WORDS and not re.fullmatch(r"[\d.,%年月日季度q]+|[a-z]", w)
+        and dictionary_tag(w) not in _FUNCTION_TAGS
     ]
     expects = expected_kind(question)
     if expects == "code":  # "股票代码" names the kind of answer, like a measure word

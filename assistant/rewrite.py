@@ -59,7 +59,7 @@ _ATTRIBUTE_ZH = re.compile(
     r"(率|额|量|数|值|价|比|收入|利润|营收|业务|成本|规模|估值|市值|开支|支出|投入|增速|增长|涨幅|跌幅|排名|份额|用户|销量|出货|订单|产品|"
     r"模型|大模型|战略|计划|前景|风险|优势|表现|情况|进展|股息|分红|回购|员工|现金流|负债|资产|收益|指引|预期|评级|影响|布局|芯片|平台)$"
 )
-_COMPANY_SUFFIX = re.compile(
+COMPANY_SUFFIX = re.compile(
     r"(科技|集团|公司|控股|股份|半导体|汽车|智能|机器人|动力|数科|网络|银行|国际|医药|电子|通信|能源|资本|实业|智算|算力|云|证券|基金|研究院|"
     r"technologies|technology|tech|robotics|labs?|group|holdings?|inc\.?|ltd\.?|corp\.?|co\.?|systems|motors|bank)$",
     re.I,
@@ -271,7 +271,7 @@ def _is_attribute(text: str, lexicon: Lexicon) -> bool:
     if lexicon.metrics_in(text):
         return True
     if language_of(text) == "zh":
-        return bool(_ATTRIBUTE_ZH.search(text)) and not _COMPANY_SUFFIX.search(text)
+        return bool(_ATTRIBUTE_ZH.search(text)) and not COMPANY_SUFFIX.search(text)
     # In English a name is capitalised: "What about Nimbus Labs?" but "what about revenue?".
     return not any(_is_name_word(w) for w in re.findall(r"[A-Za-z][\w&.\-]*", text))
 
@@ -355,8 +355,8 @@ def companies_named(text: str, lexicon: Lexicon) -> set[str]:
     company suffix ("赤狐电子", "Nimbus Labs"); other proper nouns (places, people) are left out."""
     return {
         lexicon.resolve(s.name) for s in subjects_in(text, lexicon)
-        if (s.known and lexicon.resolve(s.name) in lexicon.aliases) or _COMPANY_SUFFIX.sub("", s.name).strip(" -")
-        and _COMPANY_SUFFIX.search(s.name)  # a name before the suffix: "Technology" alone names no company
+        if (s.known and lexicon.resolve(s.name) in lexicon.aliases) or COMPANY_SUFFIX.sub("", s.name).strip(" -")
+        and COMPANY_SUFFIX.search(s.name)  # a name before the suffix: "Technology" alone names no company
     }
 
 
@@ -385,11 +385,11 @@ def _chinese_names(text: str) -> list[Subject]:
         if tag in _ENTITY_TAGS:
             name = word
             # "华虹" + "半导体": a proper noun followed by a company suffix is one name.
-            if i + 1 < len(words) and _COMPANY_SUFFIX.fullmatch(words[i + 1][0]):
+            if i + 1 < len(words) and COMPANY_SUFFIX.fullmatch(words[i + 1][0]):
                 name += words[i + 1][0]
             found.append(Subject(name, (name,), start))
     lead = re.match(r"^\s*([\u4e00-\u9fffA-Za-z·]{2,12}?)(?=的|(?:19|20)\d\d|在|今年|去年|是|有|对)", text)
-    if lead and not _PRONOUNS_ZH.search(lead.group(1)) and (_COMPANY_SUFFIX.search(lead.group(1)) or _opens_with_name(lead.group(1))):
+    if lead and not _PRONOUNS_ZH.search(lead.group(1)) and (COMPANY_SUFFIX.search(lead.group(1)) or _opens_with_name(lead.group(1))):
         found.append(Subject(lead.group(1), (lead.group(1),), lead.start(1)))
     return found
 

@@ -8,6 +8,7 @@ import pytest
 from langchain_core.documents import Document
 
 from assistant.extractive import ExtractiveAnswerer
+from assistant.question import analyse
 from assistant.rows import row_text
 from assistant.text import Lexicon
 
@@ -159,3 +160,46 @@ def test_a_why_answer_adds_the_explanation_that_follows_a_restatement(answerer) 
 def test_a_sentence_about_another_company_does_not_answer_for_the_asked_one(answerer) -> None:
     passages = [doc("蓝鲸科技全年表现稳健。比如赤狐电子年内股价累计涨幅超80%。")]
     assert answerer.answer("蓝鲸科技2025年股价涨幅是多少?", passages) == REFUSALS["zh"]
+
+
+def test_a_product_named_after_its_company_answers_what_it_is_called(answerer) -> None:
+    passages = [doc("以鲸语为底座的AI助手蓝鲸小帆,在国内AI应用中排名前五。小帆已接入公司十余个业务。")]
+    text = answerer.answer("蓝鲸基于鲸语推出的AI助手叫什么?", passages)
+    assert text.splitlines()[0].startswith("蓝鲸小帆")
+
+
+def test_a_name_made_of_the_questions_own_words_yields_to_a_new_name(answerer) -> None:
+    passages = [doc("蓝鲸科技的模型家族如下。Orca-Walker:把自动驾驶与具身智能打通,被称为首个跨域具身基座模型。")]
+    text = answerer.answer("蓝鲸科技哪款模型被称作首个跨域具身基座模型?", passages)
+    assert text.splitlines()[0].startswith("Orca-Walker")
+
+
+def test_a_how_long_question_is_answered_with_a_span_of_time_not_a_bare_number(answerer) -> None:
+    passages = [doc("01 林岚任市长的44天 先介绍一下背景。当地时间10月20日,林岚辞职,这是她就任市长的第45天。")]
+    first = answerer.answer("林岚当了多久市长", passages).splitlines()[0]
+    assert first.startswith(("44天", "45天"))
+
+
+def test_a_span_of_years_does_not_answer_a_question_about_an_amount(answerer) -> None:
+    passages = [doc("赤狐汽车2025年全球销量创30年来新高。")]
+    assert answerer.answer("赤狐汽车2025年全球销量是多少?", passages) == REFUSALS["zh"]
+
+
+def test_a_why_answer_that_points_back_to_its_cause_quotes_the_cause(answerer) -> None:
+    passages = [doc("这条路线一直受困于“成本高、交付慢”。作者认为,眼下流行的“鲸落论”就源于这一瓶颈。")]
+    text = answerer.answer("作者认为“鲸落论”为什么会出现?", passages)
+    assert "成本高" in text and "[1]" in text
+
+
+def test_an_ordinal_and_the_asked_kind_are_not_looked_for_in_the_passages(answerer) -> None:
+    asked = analyse("蓝鲸科技在新加坡的第一家旗舰店在哪个城市?", answerer.lexicon)
+    assert asked.numbers == [] and "城市" not in asked.entities
+    passages = [doc("当地时间18日,蓝鲸科技位于新加坡的首家旗舰店在狮城乌节路开业。")]
+    assert answerer.answer("蓝鲸科技在新加坡的第一家旗舰店开在哪里?", passages) != REFUSALS["zh"]
+
+
+def test_a_bullet_under_a_named_heading_answers_which_model_with_the_heading(answerer) -> None:
+    bullet = doc("- Links warehouse robots with route planning.\n- Described as the first model of its kind.",
+                 section="Bluewhale Tech models > Orca-Walker")
+    text = answerer.answer("Which Bluewhale Tech model links warehouse robots with route planning?", [bullet])
+    assert text.splitlines()[0].startswith("Orca-Walker")
