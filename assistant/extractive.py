@@ -162,6 +162,7 @@ def _says_nothing(piece: str) -> bool:
 
 # The units that count what a measure word asks for: money in any currency, people by any counting word.
 # A Chinese question for a span of time (an English figure's unit, "45 days", is not read as one).
+_CLASSIFIERS = frozenset("个 家 项 款 支 所 座 部 件 张 只 名 位 台 辆 架".split())
 _DURATION = re.compile(r"多久|多长时间|多少(?:天|年|个月|周|小时)|几(?:天|年|个月|周|小时)")
 _UNIT_KINDS = {"钱": "元币", "元": "元币", "人": "人名位", "名": "人名位", "位": "人名位"}
 
@@ -416,6 +417,10 @@ class ExtractiveAnswerer:
                     continue
                 if not _unit_fits(unit, asked) or (asked.measure and not unit and re.match(r"[\u4e00-\u9fff]", after)):
                     continue  # "12栋" counts buildings, whatever the unit list knows
+                counts_things = unit in _CLASSIFIERS and asked.language == "zh"
+                counted = re.match(r"[\u4e00-\u9fff]{1,4}", text[match.end() :]) if counts_things else None
+                if counted and not any(counted.group(0)[i : i + 2] in q for i in range(max(len(counted.group(0)) - 1, 1))):
+                    continue  # "31个省" counts provinces: no answer to a question that counts no provinces
                 found.append((match.start(), item))
             return found
         if asked.expects == "date":

@@ -203,3 +203,10 @@ def test_a_bullet_under_a_named_heading_answers_which_model_with_the_heading(ans
                  section="Bluewhale Tech models > Orca-Walker")
     text = answerer.answer("Which Bluewhale Tech model links warehouse robots with route planning?", [bullet])
     assert text.splitlines()[0].startswith("Orca-Walker")
+
+
+def test_a_count_of_other_things_does_not_answer_for_an_amount(answerer) -> None:
+    passages = [doc("根据对全国31个省的统计调查,2025年蓝鲸科技的棉纺产量情况如下:")]
+    assert answerer.answer("2025年蓝鲸科技的棉纺产量是多少?", passages) == REFUSALS["zh"]
+    counted = [doc("2025年蓝鲸科技在全国共开设了31个门店。")]
+    assert answerer.answer("2025年蓝鲸科技开设了多少个门店?", counted).startswith("31个")
