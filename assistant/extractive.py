@@ -354,6 +354,12 @@ class ExtractiveAnswerer:
         def gap(pos: int, item: str, a: int) -> int:
             return abs(pos - a) if a < pos else max(0, a - pos - len(item))
 
+        # Where the sentence names the asked entity: of two companies' figures in one row or sentence ("A valued at
+        # 400亿元; B valued at 40亿美元"), the one next to the asked name is its figure.
+        low = sentence.lower()
+        named_at = [m.end() for e in asked.entities for n in self._names_for(e) if len(n) >= 2
+                    for m in re.finditer(re.escape(n.lower()), low)]
+
         near = []
         for pos, item in items:
             distance = min(gap(pos, item, a) for a in anchors)
@@ -361,14 +367,16 @@ class ExtractiveAnswerer:
                 # Of two items, the one with more of the asked words around it wins ("Shares up 46%" over
                 # "share of revenue 18%" for a share-price rise), then the nearer one.
                 around = sum(any(gap(pos, item, a) <= reach for a in g) for g in groups)
-                near.append((asked.expects in _NAMED and _echoes(item, asked.text), -around, distance, pos, item))
-        near = [n for n in near if self._in_asked_period(sentence, n[3], asked)]
+                beside_name = any(a <= pos and pos - a <= reach and self._same_stretch(sentence, a, pos) for a in named_at)
+                echo = asked.expects in _NAMED and _echoes(item, asked.text)
+                near.append((echo, -around, not beside_name, distance, pos, item))
+        near = [n for n in near if self._in_asked_period(sentence, n[-2], asked)]
         if not near:
             return ""
         if asked.expects == "person":
-            names = [item for *_, item in sorted(near, key=lambda n: n[3])]
+            names = [item for *_, item in sorted(near, key=lambda n: n[-2])]
             return ("、" if language_of(sentence) == "zh" else ", ").join(list(dict.fromkeys(names))[:4])
-        return min(near)[4]
+        return min(near)[-1]
 
     @staticmethod
     def _in_asked_period(text: str, pos: int, asked: Asked) -> bool:

@@ -37,7 +37,7 @@ _EXPECTS: list[tuple[str, re.Pattern[str]]] = [
         "date",
         re.compile(
             r"何时|什么时候|哪一?天|哪一?年|几月|几号|哪个月|时间|日期|时候|"
-            r"\bwhen\b|what (date|day|year|month|time)|which (year|month|day)",
+            r"\bwhen\b|what (date|day|year|month|time)\b(?!-)|which (year|month|day)\b(?!-)",
             re.I,
         ),
     ),
@@ -172,8 +172,9 @@ _INTERROGATIVES: list[tuple[str, re.Pattern[str]]] = [
     ("reason", re.compile(r"为什么|为何|什么原因|何以|\bwhy\b", re.I)),
     ("code", _CODE_WORD),
     ("person", re.compile(r"谁|哪位|\bwho\b|\bwhom\b", re.I)),
-    ("date", re.compile(r"何时|什么时候|哪一?天|哪一?年|几月|几号|哪个月|\bwhen\b|what (date|day|year|month)|which (year|month|day)",
-                        re.I)),
+    # "what year-on-year growth" asks for a figure, not a year.
+    ("date", re.compile(r"何时|什么时候|哪一?天|哪一?年|几月|几号|哪个月|\bwhen\b|"
+                        r"what (date|day|year|month)\b(?!-)|which (year|month|day)\b(?!-)", re.I)),
     ("place", re.compile(_WHERE, re.I)),
     ("number", re.compile(r"多少|多长|多久|多大|多高|多远|多重|几[个次家款名位年天人所支只倍成纳]|"
                           r"\bhow (much|many|fast|large|big|long|high)\b", re.I)),

@@ -210,3 +210,14 @@ def test_a_count_of_other_things_does_not_answer_for_an_amount(answerer) -> None
     assert answerer.answer("2025年蓝鲸科技的棉纺产量是多少?", passages) == REFUSALS["zh"]
     counted = [doc("2025年蓝鲸科技在全国共开设了31个门店。")]
     assert answerer.answer("2025年蓝鲸科技开设了多少个门店?", counted).startswith("31个")
+
+
+def test_a_year_on_year_question_asks_for_a_figure_not_a_year(answerer) -> None:
+    question = "What year-on-year EPS growth does Northstar Securities expect for Bluewhale Tech?"
+    assert analyse(question, answerer.lexicon).expects == "number"
+    assert analyse("What year did Bluewhale Tech list?", answerer.lexicon).expects == "date"
+
+
+def test_of_two_companies_figures_in_one_sentence_the_one_beside_the_asked_name_is_given(answerer) -> None:
+    passages = [doc("赤狐电子估值300亿元,蓝鲸科技估值50亿美元。")]
+    assert answerer.answer("蓝鲸科技的估值是多少?", passages).splitlines()[0] == "50亿美元 [1]"
