@@ -201,6 +201,19 @@ def _echoes(item: str, question: str) -> bool:
                for p in pieces) * 2 >= len(pieces)
 
 
+def _misread_name(text: str, name: str, kind: str) -> bool:
+    """The word tagger's dictionary takes some words out of context ("高达" as a name, "普京" as a place): the words
+    around say otherwise. A Chinese word right before an amount ("高达1206mm2") qualifies the amount; a "person"
+    right after "在/城市" is a place; a "place" right before "表示/说" is a speaker."""
+    at = text.find(name)
+    before, after = text[max(0, at - 2) : at], text[at + len(name) : at + len(name) + 2]
+    if re.fullmatch(r"[\u4e00-\u9fff]+", name) and re.match(r"\d", after) and not re.match(r"(?:19|20)\d\d", text[at + len(name) :]):
+        return True
+    if kind == "person" and (before.endswith(("在", "于")) or before == "城市"):
+        return True
+    return kind == "place" and re.match(r"表示|说|称|因|认为|指出", after) is not None
+
+
 def _unit_of(item: str) -> str:
     match = NUMBER_WITH_UNIT.fullmatch(item.strip())
     return (match.group(2) or "").lower() if match else ""
@@ -457,6 +470,7 @@ class ExtractiveAnswerer:
                 and not (asked.expects == "person" and re.fullmatch(r"[A-Z0-9]{1,5}", n))
                 # Chinese text writes people and places in Chinese: a Latin name there is a brand or an acronym.
                 and not (asked.expects in ("person", "place") and zh and not language_of(n) == "zh")
+                and not _misread_name(text, n, asked.expects)
             ]
         if asked.expects == "code":
             return [(m.start(), m.group(0)) for m in TICKER.finditer(text) if m.group(0).lower() not in q]

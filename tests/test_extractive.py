@@ -221,3 +221,12 @@ def test_a_year_on_year_question_asks_for_a_figure_not_a_year(answerer) -> None:
 def test_of_two_companies_figures_in_one_sentence_the_one_beside_the_asked_name_is_given(answerer) -> None:
     passages = [doc("赤狐电子估值300亿元,蓝鲸科技估值50亿美元。")]
     assert answerer.answer("蓝鲸科技的估值是多少?", passages).splitlines()[0] == "50亿美元 [1]"
+
+
+def test_a_word_the_tagger_misreads_as_a_name_is_no_answer(answerer) -> None:
+    place = [doc("安全局是在东部城市叶卡捷琳堡拘留该报记者的。")]
+    assert answerer.answer("拘留的该报记者是谁?", place) == REFUSALS["zh"]
+    speaker = [doc("此前,新闻秘书表示,葬礼将于9月3日举行,但普京因有其他行程安排无法参加葬礼。")]
+    assert answerer.answer("葬礼将在哪里举行?", speaker) == REFUSALS["zh"]
+    amount = [doc("散热方面,赤狐X9搭载了石墨烯均温板,导热面积高达1206mm2,覆盖了处理器和主板周边的发热区。", title="赤狐X9评测")]
+    assert not answerer.answer("赤狐X9的处理器是什么", amount).startswith("高达")
