@@ -201,6 +201,15 @@ def _echoes(item: str, question: str) -> bool:
                for p in pieces) * 2 >= len(pieces)
 
 
+def _restates(sentence: str, question: str) -> bool:
+    """The sentence is the question's own words, give or take a few ("给读者的信息:X队伍" for "X队伍")."""
+    bare_sentence, bare_question = (re.sub(r"[\W_]+", "", t).lower() for t in (sentence, question))
+    if not bare_sentence or not bare_question:
+        return False
+    # Words after the question may be its answer ("2021赛季冠军:某队"); words before it are a label.
+    return bare_sentence in bare_question or (bare_sentence.endswith(bare_question) and len(bare_sentence) - len(bare_question) <= 10)
+
+
 def _misread_name(text: str, name: str, kind: str) -> bool:
     """The word tagger's dictionary takes some words out of context ("高达" as a name, "普京" as a place): the words
     around say otherwise. A Chinese word right before an amount ("高达1206mm2") qualifies the amount; a "person"
@@ -428,6 +437,8 @@ class ExtractiveAnswerer:
                 after = text[match.end(1) : match.end(1) + 2]  # right after the digits, before any space
                 if not unit and (re.match(r"[A-Za-z\d]", after) or re.match(r"\.[A-Za-z]", after)):
                     continue  # "3D", "5G": part of a name
+                if not unit and after.startswith("、"):
+                    continue  # "1、官网": a list's number
                 if re.fullmatch(r"[一两二]", number) or (not unit and not re.search(r"\d", number)):
                     continue  # "一名官员", "三" in "近三年": wording, not an amount
                 if re.fullmatch(r"(?:19|20)\d\d", number) and (not unit or unit.startswith("年")):
@@ -491,8 +502,8 @@ class ExtractiveAnswerer:
         return False
 
     def _passes(self, s: _Sentence, asked: Asked) -> bool:
-        if _IS_QUESTION.search(s.text):
-            return False  # a question copied from a news page answers nothing
+        if _IS_QUESTION.search(s.text) or _restates(s.text, asked.text):
+            return False  # a question copied from a news page, or a headline that repeats it, answers nothing
         if not self._about(asked, s.context):
             return False
         if (asked.companies or asked.named_companies) and not self._names_found(asked, s.text)[0]:

@@ -230,3 +230,15 @@ def test_a_word_the_tagger_misreads_as_a_name_is_no_answer(answerer) -> None:
     assert answerer.answer("葬礼将在哪里举行?", speaker) == REFUSALS["zh"]
     amount = [doc("散热方面,赤狐X9搭载了石墨烯均温板,导热面积高达1206mm2,覆盖了处理器和主板周边的发热区。", title="赤狐X9评测")]
     assert not answerer.answer("赤狐X9的处理器是什么", amount).startswith("高达")
+
+
+def test_a_headline_that_repeats_the_question_is_not_quoted_as_its_answer(answerer) -> None:
+    passages = [doc("给读者的信息蓝鲸杯决赛队伍。")]
+    assert answerer.answer("蓝鲸杯决赛队伍", passages) == REFUSALS["zh"]
+    answered = [doc("2025赛季蓝鲸杯冠军:赤狐队。")]
+    assert "赤狐队" in answerer.answer("2025赛季蓝鲸杯冠军", answered)
+
+
+def test_a_list_number_is_no_amount(answerer) -> None:
+    passages = [doc("蓝鲸市2025年新能源指标查询入口:1、官网;2、手机应用。")]
+    assert answerer.answer("2025年蓝鲸市新能源指标有多少个?", passages) == REFUSALS["zh"]
