@@ -56,7 +56,7 @@ def test_a_fixed_slice_of_outside_chinese_news_qa_keeps_its_answer_and_refusal_r
     right, answerable, refused, unanswerable = score(assistant, questions)
     print(f"rgb slice: answerable strict {right}/{answerable}, unanswerable refused {refused}/{unanswerable}")
     assert (answerable, unanswerable) == (16, 4)
-    assert right >= 12
+    assert right >= 13
     assert refused >= 2
 
 
