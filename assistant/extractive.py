@@ -160,10 +160,11 @@ def _says_nothing(piece: str) -> bool:
     return len(_CONTENT.sub("", _DATE_ITEM.sub("", piece))) < 4 or _BOILERPLATE.match(piece) is not None
 
 
-# The units that count what a measure word asks for: money in any currency, people by any counting word.
-# A Chinese question for a span of time (an English figure's unit, "45 days", is not read as one).
+# Counting words: "31个省" counts provinces, whatever the number.
 _CLASSIFIERS = frozenset("个 家 项 款 支 所 座 部 件 张 只 名 位 台 辆 架".split())
+# A Chinese question for a span of time (an English figure's unit, "45 days", is not read as one).
 _DURATION = re.compile(r"多久|多长时间|多少(?:天|年|个月|周|小时)|几(?:天|年|个月|周|小时)")
+# The units that count what a measure word asks for: money in any currency, people by any counting word.
 _UNIT_KINDS = {"钱": "元币", "元": "元币", "人": "人名位", "名": "人名位", "位": "人名位"}
 
 
