@@ -366,9 +366,11 @@ class ExtractiveAnswerer:
             return near_items[0][2] if near_items else ""
         groups = [g for g in self._anchor_groups(sentence, asked) if g]
         anchors = sorted(a for spots in groups for a in spots)
+        # Where the sentence names the asked entity: (the name, the position right after it).
+        low = sentence.lower()
+        named = [(n, m.end()) for e in asked.entities for n in self._names_for(e) for m in re.finditer(re.escape(n.lower()), low)]
         if asked.expects == "code":  # a listing code stands right after the name it belongs to: "蓝鲸科技 (2468.HK)"
-            low = sentence.lower()
-            anchors = [m.end() for e in asked.entities for n in self._names_for(e) for m in re.finditer(re.escape(n.lower()), low)]
+            anchors = [end for _, end in named]
         if not anchors:
             return items[0][1] if not asked.attributes else ""
         # English spends about twice the characters of Chinese on the same words.
@@ -377,11 +379,9 @@ class ExtractiveAnswerer:
         def gap(pos: int, item: str, a: int) -> int:
             return abs(pos - a) if a < pos else max(0, a - pos - len(item))
 
-        # Where the sentence names the asked entity: of two companies' figures in one row or sentence ("A valued at
-        # 400亿元; B valued at 40亿美元"), the one next to the asked name is its figure.
-        low = sentence.lower()
-        named_at = [m.end() for e in asked.entities for n in self._names_for(e) if len(n) >= 2
-                    for m in re.finditer(re.escape(n.lower()), low)]
+        # Of two companies' figures in one row or sentence ("A valued at 400亿元; B valued at 40亿美元"), the one next
+        # to the asked name is its figure.
+        named_at = [end for n, end in named if len(n) >= 2]
 
         near = []
         for pos, item in items:
