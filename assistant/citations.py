@@ -92,7 +92,7 @@ def check(text: str, passages: list[Passage], computed: set[str] | None = None) 
         for m in markers:
             passage_text = normalize(passages[m - 1].text)
             cited_numbers |= set(numbers_in(passage_text))
-            # An English answer restates "7.42亿" as "742 million" (extractive.english_figure): the same figure.
+            # An English answer restates "3.65亿" as "365 million" (extractive.english_figure): the same figure.
             cited_numbers |= {n for found in CHINESE_SCALED.finditer(passage_text) for n in numbers_in(english_figure(found.group(0)))}
         missing = sorted(numbers - cited_numbers - computed)
         for m in dict.fromkeys(markers):

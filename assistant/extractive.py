@@ -160,7 +160,7 @@ def _says_nothing(piece: str) -> bool:
     return len(_CONTENT.sub("", _DATE_ITEM.sub("", piece))) < 4 or _BOILERPLATE.match(piece) is not None
 
 
-# Counting words: "31个省" counts provinces, whatever the number.
+# Counting words: "12个城市" counts cities, whatever the number.
 _CLASSIFIERS = frozenset("个 家 项 款 支 所 座 部 件 张 只 名 位 台 辆 架".split())
 # A Chinese question for a span of time (an English figure's unit, "45 days", is not read as one).
 _DURATION = re.compile(r"多久|多长时间|多少(?:天|年|个月|周|小时)|几(?:天|年|个月|周|小时)")
@@ -192,7 +192,7 @@ def _key(item: str) -> str:
 
 
 def _echoes(item: str, question: str) -> bool:
-    """Half or more of the item is the question's own wording ("具身智能" for a question about a 具身 model): it
+    """Half or more of the item is the question's own wording ("海洋智能" for a question about a 海洋 robot): it
     restates what is asked rather than naming the answer. Only names are judged; a figure is never an echo."""
     if not re.search(r"[A-Za-z\u4e00-\u9fff]", item) or NUMBER_WITH_UNIT.fullmatch(item.strip()):
         return False
@@ -212,9 +212,9 @@ def _restates(sentence: str, question: str) -> bool:
 
 
 def _misread_name(text: str, name: str, kind: str) -> bool:
-    """The word tagger's dictionary takes some words out of context ("高达" as a name, "普京" as a place): the words
-    around say otherwise. A Chinese word right before an amount ("高达1206mm2") qualifies the amount; a "person"
-    right after "在/城市" is a place; a "place" right before "表示/说" is a speaker."""
+    """The word tagger's dictionary takes some words out of context ("高达" as a name, a person's name as a place): the words
+    around say otherwise. A Chinese word right before an amount ("高达300米") qualifies the amount; a "person"
+    right after "在/城市" is a place; a "place" right before "表示/说" is a speaker ("林默表示")."""
     at = text.find(name)
     before, after = text[max(0, at - 2) : at], text[at + len(name) : at + len(name) + 2]
     if re.fullmatch(r"[\u4e00-\u9fff]+", name) and re.match(r"\d", after) and not re.match(r"(?:19|20)\d\d", text[at + len(name) :]):
@@ -453,7 +453,7 @@ class ExtractiveAnswerer:
                 counts_things = unit in _CLASSIFIERS and asked.language == "zh"
                 counted = re.match(r"[\u4e00-\u9fff]{1,4}", text[match.end() :]) if counts_things else None
                 if counted and not any(counted.group(0)[i : i + 2] in q for i in range(max(len(counted.group(0)) - 1, 1))):
-                    continue  # "31个省" counts provinces: no answer to a question that counts no provinces
+                    continue  # "12个城市" counts cities: no answer to a question that counts no cities
                 found.append((match.start(), item))
             return found
         if asked.expects == "date":
@@ -511,7 +511,7 @@ class ExtractiveAnswerer:
             # The passage (or the sentence before) names the subject but this sentence may be about another one:
             # only when it names no other company does the subject carry over.
             asked_companies = {self.lexicon.resolve(e) for e in asked.entities} | set(asked.companies)
-            # A "company" made of the question's own words ("具身智能" in a question about 具身 models) is a topic.
+            # A "company" made of the question's own words ("海洋智能" in a question about 海洋 robots) is a topic.
             if any(not _echoes(c, asked.text) for c in companies_named(s.text, self.lexicon) - asked_companies):
                 return False
         for number in asked.numbers:
@@ -717,7 +717,7 @@ class ExtractiveAnswerer:
         text = s.text.rstrip()
         # An explanation is quoted whole, with the sentence it points back to: cut, it loses its cause.
         explains = asked.expects == "reason"
-        # "…就源于这一瓶颈": an explanation that names its cause by pointing back anywhere in it needs that sentence.
+        # "…正源于这一短板": an explanation that names its cause by pointing back anywhere in it needs that sentence.
         limit = _MAX_QUOTE * (3 if explains else 1)
         if s.previous and (_POINTS_BACK.search(text) or (explains and _REFERS_BACK.search(text))) and (len(text) < 60 or explains):
             joined = s.previous.rstrip() + ("" if language_of(text) == "zh" else " ") + text

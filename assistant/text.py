@@ -97,7 +97,7 @@ CHINESE_SCALED = re.compile(r"(\d+(?:\.\d+)?)\s*(万亿|亿|万)")
 
 
 def english_figure(item: str) -> str:
-    """"7.42亿" also as " (742 million)", so an English reader need not convert Chinese units ("" for other items)."""
+    """"3.65亿" also as " (365 million)", so an English reader need not convert Chinese units ("" for other items)."""
     match = CHINESE_SCALED.match(item.strip())
     if not match:
         return ""

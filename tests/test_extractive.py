@@ -163,21 +163,24 @@ def test_a_sentence_about_another_company_does_not_answer_for_the_asked_one(answ
 
 
 def test_a_product_named_after_its_company_answers_what_it_is_called(answerer) -> None:
-    passages = [doc("以鲸语为底座的AI助手蓝鲸小帆,在国内AI应用中排名前五。小帆已接入公司十余个业务。")]
-    text = answerer.answer("蓝鲸基于鲸语推出的AI助手叫什么?", passages)
+    passages = [doc("基于鲸语打造的写作助手蓝鲸小帆,上线半年用户破千万。小帆已接入公司十余个业务。")]
+    text = answerer.answer("蓝鲸基于鲸语推出的写作助手叫什么?", passages)
     assert text.splitlines()[0].startswith("蓝鲸小帆")
 
 
 def test_a_name_made_of_the_questions_own_words_yields_to_a_new_name(answerer) -> None:
-    passages = [doc("蓝鲸科技的模型家族如下。Orca-Walker:把自动驾驶与具身智能打通,被称为首个跨域具身基座模型。")]
-    text = answerer.answer("蓝鲸科技哪款模型被称作首个跨域具身基座模型?", passages)
-    assert text.splitlines()[0].startswith("Orca-Walker")
+    # "伺服系统" and "多元智能" are names to the word tagger (the second also looks like a company); both are half
+    # the question's own words.
+    for topic in ("伺服系统", "多元智能"):
+        passages = [doc(f"蓝鲸科技的模型家族如下。Orca-Walker:把水下航行与{topic}打通,被称为首个跨场景{topic[:2]}基座模型。")]
+        text = answerer.answer(f"蓝鲸科技哪款模型被称作首个跨场景{topic[:2]}基座模型?", passages)
+        assert text.splitlines()[0].startswith("Orca-Walker")
 
 
 def test_a_how_long_question_is_answered_with_a_span_of_time_not_a_bare_number(answerer) -> None:
-    passages = [doc("01 林岚任市长的44天 先介绍一下背景。当地时间10月20日,林岚辞职,这是她就任市长的第45天。")]
+    passages = [doc("01 林岚任市长的38天 先介绍一下背景。当地时间3月5日,林岚辞职,这是她就任市长的第39天。")]
     first = answerer.answer("林岚当了多久市长", passages).splitlines()[0]
-    assert first.startswith(("44天", "45天"))
+    assert first.startswith(("38天", "39天"))
 
 
 def test_a_span_of_years_does_not_answer_a_question_about_an_amount(answerer) -> None:
@@ -186,7 +189,7 @@ def test_a_span_of_years_does_not_answer_a_question_about_an_amount(answerer) ->
 
 
 def test_a_why_answer_that_points_back_to_its_cause_quotes_the_cause(answerer) -> None:
-    passages = [doc("这条路线一直受困于“成本高、交付慢”。作者认为,眼下流行的“鲸落论”就源于这一瓶颈。")]
+    passages = [doc("这条路线一直受困于“成本高、交付慢”。作者认为,近来流行的“鲸落论”正源于这一短板。")]
     text = answerer.answer("作者认为“鲸落论”为什么会出现?", passages)
     assert "成本高" in text and "[1]" in text
 
@@ -206,7 +209,7 @@ def test_a_bullet_under_a_named_heading_answers_which_model_with_the_heading(ans
 
 
 def test_a_count_of_other_things_does_not_answer_for_an_amount(answerer) -> None:
-    passages = [doc("根据对全国31个省的统计调查,2025年蓝鲸科技的棉纺产量情况如下:")]
+    passages = [doc("根据对全国12个城市的抽样调查,2025年蓝鲸科技的棉纺产量情况如下:")]
     assert answerer.answer("2025年蓝鲸科技的棉纺产量是多少?", passages) == REFUSALS["zh"]
     counted = [doc("2025年蓝鲸科技在全国共开设了31个门店。")]
     assert answerer.answer("2025年蓝鲸科技开设了多少个门店?", counted).startswith("31个")
@@ -224,21 +227,21 @@ def test_of_two_companies_figures_in_one_sentence_the_one_beside_the_asked_name_
 
 
 def test_a_word_the_tagger_misreads_as_a_name_is_no_answer(answerer) -> None:
-    place = [doc("安全局是在东部城市叶卡捷琳堡拘留该报记者的。")]
+    place = [doc("安全局是在东部城市鹿鸣堡拘留该报记者的。")]
     assert answerer.answer("拘留的该报记者是谁?", place) == REFUSALS["zh"]
-    speaker = [doc("此前,新闻秘书表示,葬礼将于9月3日举行,但普京因有其他行程安排无法参加葬礼。")]
-    assert answerer.answer("葬礼将在哪里举行?", speaker) == REFUSALS["zh"]
-    amount = [doc("散热方面,赤狐X9搭载了石墨烯均温板,导热面积高达1206mm2,覆盖了处理器和主板周边的发热区。", title="赤狐X9评测")]
+    speaker = [doc("此前,新闻秘书表示,典礼将于5月8日举行,但华阴因有其他行程安排无法出席典礼。")]
+    assert answerer.answer("典礼将在哪里举行?", speaker) == REFUSALS["zh"]
+    amount = [doc("散热方面,赤狐X9搭载了石墨烯均温板,导热面积高达860mm2,覆盖了处理器和主板周边的发热区。", title="赤狐X9评测")]
     assert not answerer.answer("赤狐X9的处理器是什么", amount).startswith("高达")
 
 
 def test_a_headline_that_repeats_the_question_is_not_quoted_as_its_answer(answerer) -> None:
-    passages = [doc("给读者的信息蓝鲸杯决赛队伍。")]
+    passages = [doc("致订阅者:蓝鲸杯决赛队伍。")]
     assert answerer.answer("蓝鲸杯决赛队伍", passages) == REFUSALS["zh"]
     answered = [doc("2025赛季蓝鲸杯冠军:赤狐队。")]
     assert "赤狐队" in answerer.answer("2025赛季蓝鲸杯冠军", answered)
 
 
 def test_a_list_number_is_no_amount(answerer) -> None:
-    passages = [doc("蓝鲸市2025年新能源指标查询入口:1、官网;2、手机应用。")]
-    assert answerer.answer("2025年蓝鲸市新能源指标有多少个?", passages) == REFUSALS["zh"]
+    passages = [doc("蓝鲸市2025年停车指标申请渠道:1、官网;2、手机应用。")]
+    assert answerer.answer("2025年蓝鲸市停车指标有多少个?", passages) == REFUSALS["zh"]
