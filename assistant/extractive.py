@@ -26,6 +26,7 @@ from langchain_core.documents import Document
 
 from assistant.lookup import statement_bonus, unit_phrase
 from assistant.question import (
+    CLASSIFIERS,
     NUMBER_WITH_UNIT,
     PERSON_TAGS,
     PLACE_TAGS,
@@ -143,6 +144,13 @@ def _cover(word: str, text: str) -> float:
     return 0.0
 
 
+def _touches(word: str, text: str) -> bool:
+    """The text holds the word or, for a longer Chinese word, one of its character pairs."""
+    if _LATIN_WORD.fullmatch(word) or len(word) < 3:
+        return _cover(word, text) > 0
+    return any(word[i : i + 2] in text for i in range(len(word) - 1))
+
+
 def _name_after_role(span: str) -> str:
     """"山上彻也" from "山上彻也。", "徐昂" from "徐昂执导": a name ends where a function character starts.
     "" when the words after the role are ordinary words ("记者获悉", "导演也透露"), not a name."""
@@ -160,8 +168,6 @@ def _says_nothing(piece: str) -> bool:
     return len(_CONTENT.sub("", _DATE_ITEM.sub("", piece))) < 4 or _BOILERPLATE.match(piece) is not None
 
 
-# Counting words: "12个城市" counts cities, whatever the number.
-_CLASSIFIERS = frozenset("个 家 项 款 支 所 座 部 件 张 只 名 位 台 辆 架".split())
 # A Chinese question for a span of time (an English figure's unit, "45 days", is not read as one).
 _DURATION = re.compile(r"多久|多长时间|多少(?:天|年|个月|周|小时)|几(?:天|年|个月|周|小时)")
 # The units that count what a measure word asks for: money in any currency, people by any counting word.
@@ -180,6 +186,8 @@ def _unit_fits(unit: str, asked: Asked) -> bool:
         return asked.measure == "" and _RATE.search(asked.text) is not None
     if not asked.measure or not unit:
         return True
+    if asked.measure == "个" and unit in CLASSIFIERS:
+        return True  # 个 is the catch-all counting word: "多少个车站" is answered in 座
     wanted = _UNIT_KINDS.get(asked.measure, asked.measure)
     return any(c in unit for c in wanted) or unit in ("万", "亿", "千", "百", "万亿")
 
@@ -364,7 +372,10 @@ class ExtractiveAnswerer:
         if structured:  # a table row is label, period and value by construction: no distance to judge
             near_items = [(0, pos, item) for pos, item in items if self._in_asked_period(sentence, pos, asked)]
             return near_items[0][2] if near_items else ""
-        groups = [g for g in self._anchor_groups(sentence, asked) if g]
+        all_groups = self._anchor_groups(sentence, asked)
+        # Where the sentence names the metric a figure is asked of ("产量" beside "种植面积38.6万亩,产量4.1万吨").
+        head_at = all_groups[asked.attributes.index(asked.head)] if asked.head in asked.attributes and asked.expects == "number" else []
+        groups = [g for g in all_groups if g]
         anchors = sorted(a for spots in groups for a in spots)
         # Where the sentence names the asked entity: (the name, the position right after it).
         low = sentence.lower()
@@ -392,7 +403,8 @@ class ExtractiveAnswerer:
                 around = sum(any(gap(pos, item, a) <= reach for a in g) for g in groups)
                 beside_name = any(a <= pos and pos - a <= reach and self._same_stretch(sentence, a, pos) for a in named_at)
                 echo = asked.expects in _NAMED and _echoes(item, asked.text)
-                near.append((echo, -around, not beside_name, distance, pos, item))
+                off_head = min((gap(pos, item, a) for a in head_at), default=0)
+                near.append((echo, -around, not beside_name, off_head, distance, pos, item))
         near = [n for n in near if self._in_asked_period(sentence, n[-2], asked)]
         if not near:
             return ""
@@ -450,7 +462,7 @@ class ExtractiveAnswerer:
                     continue
                 if not _unit_fits(unit, asked) or (asked.measure and not unit and re.match(r"[\u4e00-\u9fff]", after)):
                     continue  # "12栋" counts buildings, whatever the unit list knows
-                counts_things = unit in _CLASSIFIERS and asked.language == "zh"
+                counts_things = unit in CLASSIFIERS and asked.language == "zh"
                 counted = re.match(r"[\u4e00-\u9fff]{1,4}", text[match.end() :]) if counts_things else None
                 if counted and not any(counted.group(0)[i : i + 2] in q for i in range(max(len(counted.group(0)) - 1, 1))):
                     continue  # "12个城市" counts cities: no answer to a question that counts no cities
@@ -610,6 +622,14 @@ class ExtractiveAnswerer:
     def _relevant(self, s: _Sentence, asked: Asked) -> bool:
         if asked.expects == "code":
             return True  # a code next to the asked name is evidence enough; `_lead` checked both
+        if asked.expects == "number" and asked.head and asked.language == "zh" == language_of(s.text) and s.row is None:
+            # A figure of a neighbouring metric ("播种面积" for "产量") is no answer: the sentence must touch the
+            # asked metric itself, in part at least ("死亡" for "死亡人数").
+            head = self._attribute_terms(asked)[asked.attributes.index(asked.head)]
+            # "人数" is the count of 人: an item in 人 ("12人") states it.
+            counts_unit = len(asked.head) == 2 and asked.head[1] == "数" and s.lead.endswith(asked.head[0])
+            if not counts_unit and not any(_touches(t, s.text.lower()) for t in head):
+                return False
         if language_of(s.text) != asked.language and s.coverage == s.sim:
             return s.sim >= self.min_cross_similarity  # nothing in the question could be looked for word by word
         return s.coverage >= (self.min_coverage if asked.expects not in ("reason", "any") else self.min_described_coverage)

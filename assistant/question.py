@@ -108,6 +108,7 @@ class Asked:
     numbers: list[str] = field(default_factory=list)  # figures the question itself states ("1500米")
     measure: str = ""  # the unit a "多少/几" question counts in ("人" in "多少人"; "钱" for money)
     named_companies: set[str] = field(default_factory=set)  # the entities that are companies, listed or not
+    head: str = ""  # the attribute a figure is asked of ("产量" in "2022年棉花产量是多少")
 
 
 def periods_in(text: str) -> set[str]:
@@ -165,6 +166,8 @@ PERSON_TAGS = ("nr", "nrt", "nrfg")
 PLACE_TAGS = ("ns",)
 
 
+# Counting words: "12个城市" counts cities, whatever the number.
+CLASSIFIERS = frozenset("个 家 项 款 支 所 座 部 件 张 只 名 位 台 辆 架".split())
 _CODE_WORD = re.compile(r"(股票|证券|上市)?代码|代号|\bticker\b|\b(stock|trading) (code|symbol)\b", re.I)
 # Interrogatives say outright what kind of item is wanted; they win over the hints that attribute nouns give
 # ("哪家机构测算的增速" asks for an organisation, though "增速" alone would suggest a number).
@@ -190,6 +193,18 @@ def expected_kind(question: str) -> str:
         if pattern.search(question):
             return kind
     return "any"
+
+
+def _metric_asked(question: str, attributes: list[str]) -> str:
+    """The attribute a figure is asked of: the noun a counting word puts after the interrogative ("多少个车站"), else
+    the last content word before it ("棉花产量是多少", "2022年棉花产量"). After a unit ("几纳米工艺") comes the kind of
+    answer, not its metric."""
+    asking = re.search(r"多少|几", question)
+    if asking:
+        after = question[asking.end() :]
+        counted = next((a for a in attributes if after[1:].startswith(a)), "") if after[:1] in CLASSIFIERS else ""
+        return counted or next((a for a in reversed(attributes) if a in question[: asking.start()]), "")
+    return attributes[-1] if attributes and question.rstrip("?？ ").endswith(attributes[-1]) else ""
 
 
 def analyse(question: str, lexicon: Lexicon) -> Asked:
@@ -234,9 +249,10 @@ def analyse(question: str, lexicon: Lexicon) -> Asked:
         attributes = [a for a in attributes if not _CODE_WORD.search(a)]
     if expects == "any" and periods_in(question) and re.match(r"what (was|were|is|are)\b", question, re.I):
         expects = "number"  # "What were the total assets at December 31, 2017?" asks for a figure of a period
+    head = _metric_asked(question, attributes)
     unit = re.search(r"(?:多少|几)([人个辆家次吨米元钱岁天台架部支座名位款件张斤亩场枚只所条项])", question)
     return Asked(
         text=question, language=language_of(question), expects=expects, entities=entities,
         companies=companies, attributes=attributes, periods=periods_in(question), numbers=numbers,
-        measure=unit.group(1) if unit else "", named_companies=companies_named(" ".join(entities), lexicon),
+        measure=unit.group(1) if unit else "", named_companies=companies_named(" ".join(entities), lexicon), head=head,
     )

@@ -245,3 +245,17 @@ def test_a_headline_that_repeats_the_question_is_not_quoted_as_its_answer(answer
 def test_a_list_number_is_no_amount(answerer) -> None:
     passages = [doc("蓝鲸市2025年停车指标申请渠道:1、官网;2、手机应用。")]
     assert answerer.answer("2025年蓝鲸市停车指标有多少个?", passages) == REFUSALS["zh"]
+
+
+def test_a_figure_of_a_neighbouring_metric_does_not_answer_for_the_asked_one(answerer) -> None:
+    passages = [doc("2025年,鹿鸣堡茶叶种植面积38.6万亩,比上年增加1.2万亩。茶农普遍反映收成稳定。")]
+    assert answerer.answer("2025年鹿鸣堡茶叶产量", passages) == REFUSALS["zh"]
+    stated = [doc("2025年,鹿鸣堡茶叶种植面积38.6万亩,茶叶产量4.1万吨。")]
+    assert answerer.answer("2025年鹿鸣堡茶叶产量", stated).splitlines()[0] == "4.1万吨 [1]"
+
+
+def test_the_thing_a_counting_word_counts_is_the_metric_and_a_count_in_people_states_a_headcount(answerer) -> None:
+    stations = [doc("鹿鸣堡轻轨一期全长22公里,设车站14座,预计2027年通车。")]
+    assert answerer.answer("鹿鸣堡轻轨一期有多少个车站?", stations).splitlines()[0] == "14座 [1]"
+    casualties = [doc("鹿鸣堡一座仓库上月发生火灾,造成7人死亡。")]
+    assert answerer.answer("鹿鸣堡仓库火灾死亡人数", casualties).splitlines()[0] == "7人 [1]"
