@@ -374,7 +374,7 @@ class ExtractiveAnswerer:
             return near_items[0][2] if near_items else ""
         all_groups = self._anchor_groups(sentence, asked)
         # Where the sentence names the metric a figure is asked of ("产量" beside "种植面积38.6万亩,产量4.1万吨").
-        head_at = all_groups[asked.attributes.index(asked.head)] if asked.head in asked.attributes and asked.expects == "number" else []
+        head_at = all_groups[asked.attributes.index(asked.head)] if asked.head in asked.attributes else []
         groups = [g for g in all_groups if g]
         anchors = sorted(a for spots in groups for a in spots)
         # Where the sentence names the asked entity: (the name, the position right after it).
@@ -403,8 +403,10 @@ class ExtractiveAnswerer:
                 around = sum(any(gap(pos, item, a) <= reach for a in g) for g in groups)
                 beside_name = any(a <= pos and pos - a <= reach and self._same_stretch(sentence, a, pos) for a in named_at)
                 echo = asked.expects in _NAMED and _echoes(item, asked.text)
+                # In the clause that names the asked metric ("联赛将于3月20日开赛", not "须于3月2日报名").
+                with_head = not head_at or any(not _CLAUSE.search(sentence[min(a, pos) : max(a, pos)]) for a in head_at)
                 off_head = min((gap(pos, item, a) for a in head_at), default=0)
-                near.append((echo, -around, not beside_name, off_head, distance, pos, item))
+                near.append((echo, -around, not with_head, not beside_name, off_head, distance, pos, item))
         near = [n for n in near if self._in_asked_period(sentence, n[-2], asked)]
         if not near:
             return ""
@@ -622,7 +624,7 @@ class ExtractiveAnswerer:
     def _relevant(self, s: _Sentence, asked: Asked) -> bool:
         if asked.expects == "code":
             return True  # a code next to the asked name is evidence enough; `_lead` checked both
-        if asked.expects == "number" and asked.head and asked.language == "zh" == language_of(s.text) and s.row is None:
+        if asked.head and asked.language == "zh" == language_of(s.text) and s.row is None:
             # A figure of a neighbouring metric ("播种面积" for "产量") is no answer: the sentence must touch the
             # asked metric itself, in part at least ("死亡" for "死亡人数").
             head = self._attribute_terms(asked)[asked.attributes.index(asked.head)]

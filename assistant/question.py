@@ -195,15 +195,34 @@ def expected_kind(question: str) -> str:
     return "any"
 
 
-def _metric_asked(question: str, attributes: list[str]) -> str:
-    """The attribute a figure is asked of: the noun a counting word puts after the interrogative ("多少个车站"), else
-    the last content word before it ("棉花产量是多少", "2022年棉花产量"). After a unit ("几纳米工艺") comes the kind of
-    answer, not its metric."""
-    asking = re.search(r"多少|几", question)
+# Per kind of answer: the interrogative a Chinese question asks with, and the words that only restate the kind.
+_ASKING_BY_KIND = {
+    "number": (re.compile(r"多少|几"), frozenset({"数量", "数字", "数额"})),
+    "date": (re.compile(r"何时|什么时候|哪一?天|哪一?年|几月|几号|哪个月"), frozenset({"时间", "日期", "时候", "年份"})),
+    "place": (re.compile(_WHERE), frozenset({"地点", "地方", "位置", "城市", "国家"})),
+}
+
+
+def _head_asked(question: str, attributes: list[str], kind: str) -> str:
+    """The attribute the asked item is the value of: the noun a counting word puts after the interrogative
+    ("多少个车站"), else the last content word before it ("棉花产量是多少", "金牌得主是谁"), else a figure question's
+    last word ("2022年棉花产量"). After a unit ("几纳米工艺") comes the kind of answer, not its metric."""
+    if kind not in _ASKING_BY_KIND:
+        return ""
+    pattern, kind_words = _ASKING_BY_KIND[kind]
+    attributes = [a for a in attributes if a not in kind_words]
+    asking = pattern.search(question)
     if asking:
         after = question[asking.end() :]
-        counted = next((a for a in attributes if after[1:].startswith(a)), "") if after[:1] in CLASSIFIERS else ""
-        return counted or next((a for a in reversed(attributes) if a in question[: asking.start()]), "")
+        counted = next((a for a in attributes if after[1:].startswith(a)), "") if kind == "number" and after[:1] in CLASSIFIERS else ""
+        if counted or kind == "number":
+            return counted or next((a for a in reversed(attributes) if a in question[: asking.start()]), "")
+        # "开赛时间是什么时候" asks when the season starts; in "举办了哪些活动" the verb is no attribute of a date.
+        before = re.sub(r"[是为在于的将会要]+$", "", question[: asking.start()])
+        before = re.sub("(" + "|".join(kind_words) + r")$", "", before) if kind_words else before
+        return next((a for a in attributes if before.endswith(a)), "")
+    if kind != "number":
+        return ""
     return attributes[-1] if attributes and question.rstrip("?？ ").endswith(attributes[-1]) else ""
 
 
@@ -249,7 +268,7 @@ def analyse(question: str, lexicon: Lexicon) -> Asked:
         attributes = [a for a in attributes if not _CODE_WORD.search(a)]
     if expects == "any" and periods_in(question) and re.match(r"what (was|were|is|are)\b", question, re.I):
         expects = "number"  # "What were the total assets at December 31, 2017?" asks for a figure of a period
-    head = _metric_asked(question, attributes)
+    head = _head_asked(question, attributes, expects)
     unit = re.search(r"(?:多少|几)([人个辆家次吨米元钱岁天台架部支座名位款件张斤亩场枚只所条项])", question)
     return Asked(
         text=question, language=language_of(question), expects=expects, entities=entities,

@@ -259,3 +259,10 @@ def test_the_thing_a_counting_word_counts_is_the_metric_and_a_count_in_people_st
     assert answerer.answer("鹿鸣堡轻轨一期有多少个车站?", stations).splitlines()[0] == "14座 [1]"
     casualties = [doc("鹿鸣堡一座仓库上月发生火灾,造成7人死亡。")]
     assert answerer.answer("鹿鸣堡仓库火灾死亡人数", casualties).splitlines()[0] == "7人 [1]"
+
+
+def test_a_date_of_another_event_does_not_answer_when_something_starts(answerer) -> None:
+    deadline = [doc("按照组委会的计划,鹿鸣堡联赛的参赛球队须最晚于3月2日提交报名表。")]
+    assert answerer.answer("鹿鸣堡联赛开赛时间是什么时候?", deadline) == REFUSALS["zh"]
+    stated = [doc("按照组委会的计划,鹿鸣堡联赛的参赛球队须最晚于3月2日提交报名表,联赛将于3月20日开赛。")]
+    assert answerer.answer("鹿鸣堡联赛开赛时间是什么时候?", stated).splitlines()[0] == "3月20日 [1]"
