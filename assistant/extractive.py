@@ -632,6 +632,9 @@ class ExtractiveAnswerer:
             counts_unit = len(asked.head) == 2 and asked.head[1] == "数" and s.lead.endswith(asked.head[0])
             if not counts_unit and not any(_touches(t, s.text.lower()) for t in head):
                 return False
+        if (asked.expects in ("reason", "any") and asked.attributes and language_of(s.text) == asked.language
+                and not any(_touches(t, s.text.lower()) for terms in self._attribute_terms(asked) for t in terms)):
+            return False  # a description must itself speak of what is asked, not only sit in a passage that does
         if language_of(s.text) != asked.language and s.coverage == s.sim:
             return s.sim >= self.min_cross_similarity  # nothing in the question could be looked for word by word
         return s.coverage >= (self.min_coverage if asked.expects not in ("reason", "any") else self.min_described_coverage)

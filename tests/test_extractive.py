@@ -266,3 +266,10 @@ def test_a_date_of_another_event_does_not_answer_when_something_starts(answerer)
     assert answerer.answer("鹿鸣堡联赛开赛时间是什么时候?", deadline) == REFUSALS["zh"]
     stated = [doc("按照组委会的计划,鹿鸣堡联赛的参赛球队须最晚于3月2日提交报名表,联赛将于3月20日开赛。")]
     assert answerer.answer("鹿鸣堡联赛开赛时间是什么时候?", stated).splitlines()[0] == "3月20日 [1]"
+
+
+def test_a_description_must_itself_speak_of_what_is_asked(answerer) -> None:
+    passages = [doc("概述新的一周,行业有了新的变化。", source="鹿鸣堡词典2025年度词汇.md")]
+    assert answerer.answer("鹿鸣堡词典2025年年度词汇", passages) == REFUSALS["zh"]
+    stated = [doc("鹿鸣堡词典公布2025年年度词汇为“慢生活”。", source="鹿鸣堡词典2025年度词汇.md")]
+    assert "慢生活" in answerer.answer("鹿鸣堡词典2025年年度词汇", stated)
