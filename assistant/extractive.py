@@ -58,6 +58,10 @@ _CAUSAL = re.compile(
     r"|because|since|due to|reflects?|driven by|thanks to|stems? from|as a result|so that|owing to",
     re.I,
 )
+# "更多关于“某机型使用什么处理器”的信息": a sentence that quotes a question answers nothing either.
+_QUOTED_QUESTION = re.compile(
+    r"[“\"「『][^”\"」』]{0,40}(什么|哪[个些里儿家位种款]|谁|多少|为何|为什么|如何|怎么|吗|[?？])[^”\"」』]{0,40}[”\"」』]"
+)
 _POINTS_BACK = re.compile(r"^(这一|这种|这些|这个|上述|此外|该|其)|^(this|that|these|those|such|it)\b", re.I)
 _REFERS_BACK = re.compile(r"(这一|这种|这些|上述|此)[\u4e00-\u9fff]|\b(this|these|that) (bottleneck|problem|reason|gap|factor|trend)", re.I)
 _HEADING_LIKE = re.compile(r"^\s*(#|[-*|]\s*$)")
@@ -517,7 +521,7 @@ class ExtractiveAnswerer:
         return False
 
     def _passes(self, s: _Sentence, asked: Asked) -> bool:
-        if _IS_QUESTION.search(s.text) or _restates(s.text, asked.text):
+        if _IS_QUESTION.search(s.text) or _QUOTED_QUESTION.search(s.text) or _restates(s.text, asked.text):
             return False  # a question copied from a news page, or a headline that repeats it, answers nothing
         if not self._about(asked, s.context):
             return False
@@ -671,7 +675,9 @@ class ExtractiveAnswerer:
             described = Asked(**{**asked.__dict__, "expects": "any"})
             sentences = [s for s in candidates if self._passes(s, described)]
             self._score(described, sentences)
-            found = [s for s in sentences if s.coverage >= _DESCRIBED_COVERAGE]
+            # With no name to single out, the sentence itself must name every asked name ("MIX4", not "该机型").
+            found = [s for s in sentences if s.coverage >= _DESCRIBED_COVERAGE
+                     and all(any(mentions(s.text.lower(), n) for n in self._names_for(e)) for e in asked.entities)]
             asked = described
         # Agreement: an item that several passages state is more likely the answer than one stated once (news
         # sets repeat the fact in every report of it; noise scatters).

@@ -273,3 +273,11 @@ def test_a_description_must_itself_speak_of_what_is_asked(answerer) -> None:
     assert answerer.answer("鹿鸣堡词典2025年年度词汇", passages) == REFUSALS["zh"]
     stated = [doc("鹿鸣堡词典公布2025年年度词汇为“慢生活”。", source="鹿鸣堡词典2025年度词汇.md")]
     assert "慢生活" in answerer.answer("鹿鸣堡词典2025年年度词汇", stated)
+
+
+def test_a_sentence_quoting_a_question_or_not_naming_the_asked_model_does_not_answer_it(answerer) -> None:
+    passages = [doc("上次蓝鲸默默发布了一台手机。更多关于“蓝鲸X9使用什么芯片”的信息请关注本站。"
+                    "散热方面,该机型的芯片周边覆盖了均温板。", source="蓝鲸X9.md")]
+    assert answerer.answer("蓝鲸X9的芯片是什么", passages) == REFUSALS["zh"]
+    stated = [doc("蓝鲸X9搭载了一颗自研的低功耗芯片,由旗下团队设计。", source="蓝鲸X9.md")]
+    assert "低功耗芯片" in answerer.answer("蓝鲸X9的芯片是什么", stated)
