@@ -223,6 +223,9 @@ def _restates(sentence: str, question: str) -> bool:
     return bare_sentence in bare_question or (bare_sentence.endswith(bare_question) and len(bare_sentence) - len(bare_question) <= 10)
 
 
+_EVENT_AFTER = re.compile(r"(?:\d{4}年)?(?:运动会|奥运会|冬奥会|亚运会|博览会|锦标赛|联赛|峰会|论坛|杯|电影节|艺术节)")
+
+
 def _misread_name(text: str, name: str, kind: str) -> bool:
     """The word tagger's dictionary takes some words out of context ("高达" as a name, a person's name as a place): the words
     around say otherwise. A Chinese word right before an amount ("高达300米") qualifies the amount; a "person"
@@ -233,6 +236,8 @@ def _misread_name(text: str, name: str, kind: str) -> bool:
         return True
     if kind == "person" and (before.endswith(("在", "于")) or before == "城市"):
         return True
+    if kind == "person" and _EVENT_AFTER.match(text[at + len(name) :]):
+        return True  # "鹿鸣堡冬奥会", "赤狐杯": a name before an event's name is its host, not a person
     return kind == "place" and re.match(r"表示|说|称|因|认为|指出", after) is not None
 
 

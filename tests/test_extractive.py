@@ -281,3 +281,8 @@ def test_a_sentence_quoting_a_question_or_not_naming_the_asked_model_does_not_an
     assert answerer.answer("蓝鲸X9的芯片是什么", passages) == REFUSALS["zh"]
     stated = [doc("蓝鲸X9搭载了一颗自研的低功耗芯片,由旗下团队设计。", source="蓝鲸X9.md")]
     assert "低功耗芯片" in answerer.answer("蓝鲸X9的芯片是什么", stated)
+
+
+def test_a_name_before_an_events_name_is_its_host_not_a_person(answerer) -> None:
+    passages = [doc("青岚冬奥会花样滑冰女子单人滑比赛。门票早已售罄。")]
+    assert answerer.answer("花样滑冰女子单人滑比赛金牌得主是谁?", passages) == REFUSALS["zh"]
