@@ -62,6 +62,7 @@ _CAUSAL = re.compile(
 _QUOTED_QUESTION = re.compile(
     r"[“\"「『][^”\"」』]{0,40}(什么|哪[个些里儿家位种款]|谁|多少|为何|为什么|如何|怎么|吗|[?？])[^”\"」』]{0,40}[”\"」』]"
 )
+_NAMING = r"(?:叫做?|名为|名叫|名字[是为]|名称[是为]|命名为|称为|取名为?|\bnamed|\bcalled)\s*[“\"「《']?"
 _POINTS_BACK = re.compile(r"^(这一|这种|这些|这个|上述|此外|该|其)|^(this|that|these|those|such|it)\b", re.I)
 _REFERS_BACK = re.compile(r"(这一|这种|这些|上述|此)[\u4e00-\u9fff]|\b(this|these|that) (bottleneck|problem|reason|gap|factor|trend)", re.I)
 _HEADING_LIKE = re.compile(r"^\s*(#|[-*|]\s*$)")
@@ -520,6 +521,8 @@ class ExtractiveAnswerer:
         low = name.lower()
         for entity in asked.entities:
             if len(entity) >= 2 and entity.lower() in low:
+                if low.endswith(entity.lower()):
+                    return True  # "鹿鸣堡马拉松" is the asked 马拉松, named more fully: a Chinese name ends with its head
                 rest = low.replace(entity.lower(), "").strip(" -·")
                 if len(rest) < 2 or COMPANY_SUFFIX.fullmatch(rest):
                     return True
@@ -620,6 +623,8 @@ class ExtractiveAnswerer:
             s.score = 0.0
             if asked.expects == "reason" and _CAUSAL.search(s.text):
                 s.score += 0.2
+            if asked.expects in _NAMED and s.lead and re.search(_NAMING + re.escape(s.lead), s.text):
+                s.score += 0.3  # "吉祥物的名字是“X”": a name the sentence introduces as the name
             if s.row is not None and asked.expects == "number":
                 # A table row states its figure exactly; the closer its label is to the asked words, the better
                 # ("Total assets" over "Total intangible assets — net").

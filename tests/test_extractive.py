@@ -286,3 +286,10 @@ def test_a_sentence_quoting_a_question_or_not_naming_the_asked_model_does_not_an
 def test_a_name_before_an_events_name_is_its_host_not_a_person(answerer) -> None:
     passages = [doc("青岚冬奥会花样滑冰女子单人滑比赛。门票早已售罄。")]
     assert answerer.answer("花样滑冰女子单人滑比赛金牌得主是谁?", passages) == REFUSALS["zh"]
+
+
+def test_what_something_is_called_is_the_name_the_passage_introduces_not_the_asked_thing_named_in_full(answerer) -> None:
+    passages = [doc("今年4月,2025湖畔马拉松的吉祥物正式亮相,其活泼的模样收获了大量跑者的喜爱。"
+                    "从历届马拉松吉祥物来看,2025湖畔马拉松的吉祥物第一次没有穿跑鞋。"
+                    "这个吉祥物的名字是“小鹿灵”,寓意轻盈奔跑。")]
+    assert "小鹿灵" in answerer.answer("2025年马拉松吉祥物叫什么", passages).splitlines()[0]
