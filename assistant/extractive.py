@@ -62,6 +62,7 @@ _CAUSAL = re.compile(
 _QUOTED_QUESTION = re.compile(
     r"[“\"「『][^”\"」』]{0,40}(什么|哪[个些里儿家位种款]|谁|多少|为何|为什么|如何|怎么|吗|[?？])[^”\"」』]{0,40}[”\"」』]"
 )
+_SEQUENTIAL = re.compile(r"环比|quarter[- ]on[- ]quarter|month[- ]on[- ]month|sequential", re.I)
 _NAMING = r"(?:叫做?|名为|名叫|名字[是为]|名称[是为]|命名为|称为|取名为?|\bnamed|\bcalled)\s*[“\"「《']?"
 _POINTS_BACK = re.compile(r"^(这一|这种|这些|这个|上述|此外|该|其)|^(this|that|these|those|such|it)\b", re.I)
 _REFERS_BACK = re.compile(r"(这一|这种|这些|上述|此)[\u4e00-\u9fff]|\b(this|these|that) (bottleneck|problem|reason|gap|factor|trend)", re.I)
@@ -621,6 +622,8 @@ class ExtractiveAnswerer:
             near = sum(idf[j] * max(_cover(t, clause) for t in terms[j]) for j in usable) / weight if weight else 0.0
             # Similarity only orders sentences in the other language among themselves; it adds nothing overall.
             s.score = 0.0
+            if asked.expects == "number" and _SEQUENTIAL.search(clause) and not _SEQUENTIAL.search(asked.text):
+                s.score -= 0.3  # growth unqualified means year on year: a quarter-on-quarter rate is another figure
             if asked.expects == "reason" and _CAUSAL.search(s.text):
                 s.score += 0.2
             if asked.expects in _NAMED and s.lead and re.search(_NAMING + re.escape(s.lead), s.text):

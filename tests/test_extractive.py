@@ -293,3 +293,10 @@ def test_what_something_is_called_is_the_name_the_passage_introduces_not_the_ask
                     "从历届马拉松吉祥物来看,2025湖畔马拉松的吉祥物第一次没有穿跑鞋。"
                     "这个吉祥物的名字是“小鹿灵”,寓意轻盈奔跑。")]
     assert "小鹿灵" in answerer.answer("2025年马拉松吉祥物叫什么", passages).splitlines()[0]
+
+
+def test_growth_unqualified_is_year_on_year_not_quarter_on_quarter(answerer) -> None:
+    passages = [doc("从环比来看,一季度鹿鸣堡GDP环比增速达到了2.1%,较上季度明显提升。"),
+                doc("统计局表示,2025年一季度鹿鸣堡经济同比增长5.3%,高于市场预期。", source="b.md")]
+    assert answerer.answer("2025年一季度鹿鸣堡GDP增长率", passages).startswith("5.3%")
+    assert answerer.answer("2025年一季度鹿鸣堡GDP环比增长率", passages).startswith("2.1%")
