@@ -157,6 +157,15 @@ def _touches(word: str, text: str) -> bool:
     return any(word[i : i + 2] in text for i in range(len(word) - 1))
 
 
+def _abbreviated(name: str, text: str) -> bool:
+    """The text spells out a Chinese abbreviation in full: its characters in order, with few between ("世锦赛" in
+    "世界乒乓球团体锦标赛")."""
+    if not 3 <= len(name) <= 4 or not re.fullmatch(r"[\u4e00-\u9fff]+", name):
+        return False
+    spread = "[\u4e00-\u9fff]{0,6}".join(re.escape(c) for c in name)
+    return any(len(m.group(0)) <= 12 for m in re.finditer(spread, text))
+
+
 def _name_after_role(span: str) -> str:
     """"山上彻也" from "山上彻也。", "徐昂" from "徐昂执导": a name ends where a function character starts.
     "" when the words after the role are ordinary words ("记者获悉", "导演也透露"), not a name."""
@@ -335,7 +344,7 @@ class ExtractiveAnswerer:
         for entity in asked.entities:
             names = self._names_for(entity)
             known = len(names) > 1
-            if any(mentions(low, n) for n in names):
+            if any(mentions(low, n) for n in names) or (not known and _abbreviated(entity, low)):
                 found += 1
             elif known or language_of(entity) == text_language:
                 missing += 1
@@ -493,6 +502,9 @@ class ExtractiveAnswerer:
             if asked.expects == "entity":  # "北辰证券": a name with its company suffix, not the bare "北辰"
                 whole = companies_named(text, self.lexicon)
                 names = [*whole, *(n for n in names if not any(n != w and w.startswith(n) for w in whole))]
+            if asked.expects == "place":  # the tagger takes some places for people; "在/于" says where
+                names += [n for n in proper_names(text, PERSON_TAGS, join=True)
+                          if text[max(text.find(n) - 1, 0) : text.find(n)] in ("在", "于")]
             if asked.expects == "place":  # "嘉兴市", but not the idiom "众志成城"
                 names += [w for w in words(text, self.lexicon)
                           if len(w) >= 2 and _PLACE_SUFFIX.fullmatch(w) and dictionary_tag(w) in ("", "ns")]

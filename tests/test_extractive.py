@@ -300,3 +300,8 @@ def test_growth_unqualified_is_year_on_year_not_quarter_on_quarter(answerer) -> 
                 doc("统计局表示,2025年一季度鹿鸣堡经济同比增长5.3%,高于市场预期。", source="b.md")]
     assert answerer.answer("2025年一季度鹿鸣堡GDP增长率", passages).startswith("5.3%")
     assert answerer.answer("2025年一季度鹿鸣堡GDP环比增长率", passages).startswith("2.1%")
+
+
+def test_a_chinese_abbreviation_is_found_spelled_out_in_full(answerer) -> None:
+    passages = [doc("据组委会消息,2025年世界大学生运动会将于9月在桂林举办。")]
+    assert "桂林" in answerer.answer("2025年大运会在哪举行", passages).splitlines()[0]
