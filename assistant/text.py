@@ -183,10 +183,12 @@ class Lexicon:
 
 
 def mentions(text: str, term: str) -> bool:
-    """Case-insensitive; Latin terms match whole words only (so "PE" does not match "people")."""
+    """Case-insensitive; Latin terms match whole words only (so "PE" does not match "people"), with or without their
+    spaces (Chinese text writes "Model Y" as "ModelY")."""
     low, term = normalize(text).lower(), normalize(term).lower()
     if re.search(r"[a-z]", term):
-        return re.search(rf"(?<![a-z]){re.escape(term)}(?![a-z])", low) is not None
+        spaced = r"\s*".join(re.escape(part) for part in term.split(" "))
+        return re.search(rf"(?<![a-z]){spaced}(?![a-z])", low) is not None
     return term in low
 
 

@@ -10,7 +10,7 @@ from langchain_core.documents import Document
 from assistant.extractive import ExtractiveAnswerer
 from assistant.question import analyse
 from assistant.rows import row_text
-from assistant.text import Lexicon
+from assistant.text import Lexicon, mentions
 
 REFUSALS = {"zh": "根据现有资料无法回答这个问题。", "en": "The sources available to me do not answer this question."}
 
@@ -305,3 +305,9 @@ def test_growth_unqualified_is_year_on_year_not_quarter_on_quarter(answerer) -> 
 def test_a_chinese_abbreviation_is_found_spelled_out_in_full(answerer) -> None:
     passages = [doc("据组委会消息,2025年世界大学生运动会将于9月在桂林举办。")]
     assert "桂林" in answerer.answer("2025年大运会在哪举行", passages).splitlines()[0]
+
+
+def test_a_latin_name_is_found_written_without_its_space(answerer) -> None:
+    passages = [doc("蓝鲸汽车2024年推出了X5。蓝鲸汽车业务凭借X5、X7两款车型实现销量领先,X7成功超越OrcaWalker。")]
+    assert mentions("X7成功超越OrcaWalker", "Orca Walker") and not mentions("OrcaWalkers", "Orca Walker")
+    assert answerer.evidence("蓝鲸的哪款车型超越了Orca Walker?", passages)[1][0].lead == "X7"
