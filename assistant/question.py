@@ -198,6 +198,7 @@ def expected_kind(question: str) -> str:
 # Per kind of answer: the interrogative a Chinese question asks with, and the words that only restate the kind.
 _ASKING_BY_KIND = {
     "number": (re.compile(r"多少|几"), frozenset({"数量", "数字", "数额"})),
+    "person": (re.compile(r"谁|哪位"), frozenset({"人", "人物"})),
     "date": (re.compile(r"何时|什么时候|哪一?天|哪一?年|几月|几号|哪个月"), frozenset({"时间", "日期", "时候", "年份"})),
     "place": (re.compile(_WHERE), frozenset({"地点", "地方", "位置", "城市", "国家"})),
 }

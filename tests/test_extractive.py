@@ -311,3 +311,11 @@ def test_a_latin_name_is_found_written_without_its_space(answerer) -> None:
     passages = [doc("蓝鲸汽车2024年推出了X5。蓝鲸汽车业务凭借X5、X7两款车型实现销量领先,X7成功超越OrcaWalker。")]
     assert mentions("X7成功超越OrcaWalker", "Orca Walker") and not mentions("OrcaWalkers", "Orca Walker")
     assert answerer.evidence("蓝鲸的哪款车型超越了Orca Walker?", passages)[1][0].lead == "X7"
+
+
+def test_who_holds_the_asked_role_is_not_answered_by_people_in_another_role(answerer) -> None:
+    assert analyse("《远山》续集的导演是谁?", answerer.lexicon).head == "导演"
+    assert analyse("《远山》的主创团队都有谁?", answerer.lexicon).head == ""  # a team's members need not be called one
+    passages = [doc("由周青、陈岚主演的《远山》续集3月31日上映。")]
+    assert answerer.answer("《远山》续集上映时的导演是谁?", passages) == REFUSALS["zh"]
+    assert "周青" in answerer.answer("《远山》续集上映时的主演是谁?", passages).splitlines()[0]
