@@ -208,7 +208,7 @@ def _head_asked(question: str, attributes: list[str], kind: str) -> str:
     """The attribute the asked item is the value of: the noun a counting word puts after the interrogative
     ("多少个车站"), else the last content word before it ("棉花产量是多少", "金牌得主是谁"), else a figure question's
     last word ("2022年棉花产量"). After a unit ("几纳米工艺") comes the kind of answer, not its metric."""
-    if kind not in _ASKING_BY_KIND:
+    if kind not in _ASKING_BY_KIND or language_of(question) != "zh":
         return ""
     pattern, kind_words = _ASKING_BY_KIND[kind]
     attributes = [a for a in attributes if a not in kind_words]
