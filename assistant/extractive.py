@@ -157,6 +157,20 @@ def _touches(word: str, text: str) -> bool:
     return any(word[i : i + 2] in text for i in range(len(word) - 1))
 
 
+_ORDINAL = re.compile(r"第([一二三四五六七八九十两\d]{1,3})\s*([\u4e00-\u9fff])")
+_CHINESE_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
+
+
+def _ordinal_value(numeral: str) -> int:
+    """"19", "十九" and "一" as numbers: enough for the orders news speaks of."""
+    if numeral.isdigit():
+        return int(numeral)
+    if "十" in numeral:
+        tens, _, ones = numeral.partition("十")
+        return _CHINESE_DIGITS.get(tens, 1) * 10 + _CHINESE_DIGITS.get(ones, 0)
+    return _CHINESE_DIGITS.get(numeral, -1) if len(numeral) == 1 else -1
+
+
 def _abbreviated(name: str, text: str) -> bool:
     """The text spells out a Chinese abbreviation in full: its characters in order, with few between ("世锦赛" in
     "世界乒乓球团体锦标赛")."""
@@ -553,6 +567,10 @@ class ExtractiveAnswerer:
             # A "company" made of the question's own words ("海洋智能" in a question about 海洋 robots) is a topic.
             if any(not _echoes(c, asked.text) for c in companies_named(s.text, self.lexicon) - asked_companies):
                 return False
+        for nth, counted in _ORDINAL.findall(asked.text):
+            others = {n for n, c in _ORDINAL.findall(s.text) if c == counted}
+            if others and _ordinal_value(nth) not in {_ordinal_value(n) for n in others}:
+                return False  # "第19棒" is not the asked "第一棒"
         for number in asked.numbers:
             digits = re.escape(re.sub(r"[^\d.]", "", number).strip(".") or number)
             if not re.search(rf"(?<![\d.]){digits}", s.text + s.previous):

@@ -319,3 +319,10 @@ def test_who_holds_the_asked_role_is_not_answered_by_people_in_another_role(answ
     passages = [doc("由周青、陈岚主演的《远山》续集3月31日上映。")]
     assert answerer.answer("《远山》续集上映时的导演是谁?", passages) == REFUSALS["zh"]
     assert "周青" in answerer.answer("《远山》续集上映时的主演是谁?", passages).splitlines()[0]
+
+
+def test_another_ordinal_of_the_asked_thing_is_not_its_answer(answerer) -> None:
+    passages = [doc("鹿鸣堡运动会开幕式上,形象大使周青作为第19棒火炬手,点燃了第20棒火炬手陈岚手中的火炬。")]
+    assert answerer.answer("谁是鹿鸣堡运动会第一棒火炬手?", passages) == REFUSALS["zh"]
+    first = [doc("鹿鸣堡运动会的第一棒火炬手是林默,他曾三次获得全国冠军。")]
+    assert "林默" in answerer.answer("谁是鹿鸣堡运动会第一棒火炬手?", first).splitlines()[0]
