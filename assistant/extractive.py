@@ -30,6 +30,7 @@ from assistant.question import (
     NUMBER_WITH_UNIT,
     PERSON_TAGS,
     PLACE_TAGS,
+    PROPER_TAGS,
     TICKER,
     Asked,
     analyse,
@@ -567,6 +568,9 @@ class ExtractiveAnswerer:
             # A "company" made of the question's own words ("海洋智能" in a question about 海洋 robots) is a topic.
             if any(not _echoes(c, asked.text) for c in companies_named(s.text, self.lexicon) - asked_companies):
                 return False
+        if (asked.expects in ("number", "date") and asked.entities and language_of(s.text) == asked.language
+                and not self._names_found(asked, s.text)[0] and self._opens_with_another_name(s.text, asked)):
+            return False  # "赤狐2025年销量…" speaks of 赤狐, whatever its passage says of the asked 蓝鲸
         for nth, counted in _ORDINAL.findall(asked.text):
             others = {n for n, c in _ORDINAL.findall(s.text) if c == counted}
             if others and _ordinal_value(nth) not in {_ordinal_value(n) for n in others}:
@@ -589,6 +593,11 @@ class ExtractiveAnswerer:
                 return False
         s.lead = self._lead(s.text, asked, structured=s.row is not None, heading=s.heading)
         return bool(s.lead)
+
+    def _opens_with_another_name(self, text: str, asked: Asked) -> bool:
+        first = next(iter(cut_with_tags(text.lstrip())), ("", ""))
+        q = asked.text.lower()
+        return len(first[0]) >= 2 and first[1] in PROPER_TAGS and first[0].lower() not in q
 
     # --- scoring ----------------------------------------------------------------------------------------------
     def _attribute_terms(self, asked: Asked) -> list[list[str]]:

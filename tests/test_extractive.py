@@ -326,3 +326,9 @@ def test_another_ordinal_of_the_asked_thing_is_not_its_answer(answerer) -> None:
     assert answerer.answer("谁是鹿鸣堡运动会第一棒火炬手?", passages) == REFUSALS["zh"]
     first = [doc("鹿鸣堡运动会的第一棒火炬手是林默,他曾三次获得全国冠军。")]
     assert "林默" in answerer.answer("谁是鹿鸣堡运动会第一棒火炬手?", first).splitlines()[0]
+
+
+def test_a_sentence_that_opens_with_another_name_speaks_of_that_one(answerer) -> None:
+    passages = [doc("蓝鲸集团旗下有多个品牌。青岚2025年全球销量创历史新高,至5,586辆,同比增长48.7%。", source="蓝鲸.md")]
+    assert answerer.answer("2025年蓝鲸全球销量?", passages) == REFUSALS["zh"]
+    assert answerer.answer("2025年青岚全球销量?", passages).startswith("5,586辆")
