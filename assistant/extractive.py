@@ -497,6 +497,10 @@ class ExtractiveAnswerer:
                     continue
                 if item.lower() in q or (len(number) > 1 and any(number in n for n in asked.numbers)):
                     continue
+                counts_time = re.match(r"\s*个?(季度|月|周|天|quarters?\b|months?\b|weeks?\b|days?\b)", text[match.end() :])
+                if (not unit.strip() and counts_time and _RATE.search(asked.text) and not _DURATION.search(asked.text)
+                        and not re.search(r"(几|多少)个?" + counts_time.group(1), asked.text)):
+                    continue  # "9 季度" counts quarters: no answer to how much something grew
                 if not _unit_fits(unit, asked) or (asked.measure and not unit and re.match(r"[\u4e00-\u9fff]", after)):
                     continue  # "12栋" counts buildings, whatever the unit list knows
                 counts_things = unit in CLASSIFIERS and asked.language == "zh"

@@ -332,3 +332,9 @@ def test_a_sentence_that_opens_with_another_name_speaks_of_that_one(answerer) ->
     passages = [doc("蓝鲸集团旗下有多个品牌。青岚2025年全球销量创历史新高,至5,586辆,同比增长48.7%。", source="蓝鲸.md")]
     assert answerer.answer("2025年蓝鲸全球销量?", passages) == REFUSALS["zh"]
     assert answerer.answer("2025年青岚全球销量?", passages).startswith("5,586辆")
+
+
+def test_a_count_of_quarters_does_not_answer_how_much_something_grew(answerer) -> None:
+    passages = [doc("蓝鲸科技收入三位数同比增长的连续季度数 (截至2025年第三季度): 9 季度。"),
+                doc("蓝鲸科技云收入同比增长 (2025年第三季度): 34%。", source="b.md")]
+    assert answerer.answer("蓝鲸科技2025年第三季度收入同比增长了多少?", passages).startswith("34%")
