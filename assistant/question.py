@@ -29,7 +29,7 @@ _EXPECTS: list[tuple[str, re.Pattern[str]]] = [
             r"\b(number|amount|total|size|value|count) of\b|"
             r"^(what|which)\b.*\b(revenues?|sales|income|profits?|earnings|eps|prices?|valuations?|ratios?|growth|dividends?|"
             r"margins?|expenditures?|spending|capex|costs?|rates?|worth|assets|liabilities|equity|cash|debt|expenses?|"
-            r"market cap|share of)\b",
+            r"market cap|share of|multiples?|p/?e|yields?)\b",
             re.I,
         ),
     ),
@@ -82,7 +82,7 @@ TICKER = re.compile(r"\b\d{4,6}\.(?:HK|SH|SZ|SS|T)\b|\b[A-Z]{1,5}\.(?:N|O|US|L)\
 NUMBER_WITH_UNIT = re.compile(
     r"(?<![A-Za-z\d.\-])(\d+(?:[.,]\d+)*|[零一二两三四五六七八九十百千万亿]+(?=[个人名次年天倍家款项支队座架辆台元%]))"
     r"\s*(%|‰|(?:万亿|亿|万|千|百)?(?:美元|港元|港币|欧元|英镑|日元|元|人次|人|名|个月|小时|分钟|个|辆|吨|台|架|次|倍|家|款|项|支|队|座|斤|公里|千米|米|件|张|部|所|只|天|年)"
-    r"|万亿|亿|万|千|百|nm|token/s|km|mph|million|billion|trillion|thousand|percent)?",
+    r"|万亿|亿|万|千|百|nm|token/s|km|mph|million|billion|trillion|thousand|percent|x(?![a-z]))?",
     re.I,
 )
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")

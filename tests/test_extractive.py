@@ -338,3 +338,9 @@ def test_a_count_of_quarters_does_not_answer_how_much_something_grew(answerer) -
     passages = [doc("蓝鲸科技收入三位数同比增长的连续季度数 (截至2025年第三季度): 9 季度。"),
                 doc("蓝鲸科技云收入同比增长 (2025年第三季度): 34%。", source="b.md")]
     assert answerer.answer("蓝鲸科技2025年第三季度收入同比增长了多少?", passages).startswith("34%")
+
+
+def test_a_multiple_is_a_figure_written_with_an_x(answerer) -> None:
+    passages = [doc("Investors now trade Bluewhale Tech at a multiple above 35x: they pay over thirty-five times last year's earnings.",
+                    source="bluewhale.md")]
+    assert answerer.answer("What P/E multiple does Bluewhale Tech trade at?", passages).startswith("35x")
