@@ -657,6 +657,9 @@ class ExtractiveAnswerer:
             covered = sum(idf[j] * max(max(_cover(t, own) for t in terms[j]), 0.5 * max(_cover(t, around) for t in terms[j]))
                           for j in usable)
             weight = sum(idf[j] for j in usable)
+            # Words with no synonym in the sentence's language go unchecked: a sentence in the other language that
+            # matches one of six asked words must not outrank one in the question's language that matches all six.
+            unchecked = 1 - weight / sum(idf) if cross[i] and sum(idf) else 0.0
             s.sim = float(sims[i])
             s.coverage = covered / weight if weight else (s.sim if cross[i] else 1.0)
             named = 0.2 if asked.entities and self._names_found(asked, s.text)[0] else 0.0
@@ -680,6 +683,7 @@ class ExtractiveAnswerer:
                 s.score += 0.2 + 0.3 * (sum(_cover(w, asked_text) for w in label_words) / len(label_words) if label_words else 0.0)
                 s.score += statement_bonus(s.row, s.doc.metadata, asked, self.lexicon)  # lookup.py: statement tables
             s.score += s.coverage + 0.5 * near + (s.sim - self.min_cross_similarity if cross[i] else 0.0) + named - 0.02 * s.rank
+            s.score -= 0.5 * unchecked
 
     def _relevant(self, s: _Sentence, asked: Asked) -> bool:
         if asked.expects == "code":

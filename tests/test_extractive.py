@@ -344,3 +344,12 @@ def test_a_multiple_is_a_figure_written_with_an_x(answerer) -> None:
     passages = [doc("Investors now trade Bluewhale Tech at a multiple above 35x: they pay over thirty-five times last year's earnings.",
                     source="bluewhale.md")]
     assert answerer.answer("What P/E multiple does Bluewhale Tech trade at?", passages).startswith("35x")
+
+
+def test_a_sentence_in_the_other_language_matching_one_asked_word_does_not_outrank_one_matching_all(embedder) -> None:
+    lexicon = Lexicon.load(Path(__file__).resolve().parents[1] / "corpus" / "lexicon.yaml")
+    answerer = ExtractiveAnswerer(lexicon, REFUSALS, embedder=embedder)
+    passages = [doc("The Orca models, released in December 2025, are presented as the start of 蓝鲸's AI push.",
+                    source="bluewhale-en.md"),
+                doc("Orca-Duo:把双模推理与低功耗打通,被文章称为业内首个双模低功耗推理模型。", source="蓝鲸.md")]
+    assert answerer.answer("蓝鲸哪款模型被称为业内首个双模低功耗推理模型?", passages).startswith("Orca-Duo")
