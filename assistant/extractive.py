@@ -35,6 +35,7 @@ from assistant.question import (
     Asked,
     analyse,
     dictionary_tag,
+    expected_kind,
     periods_in,
     proper_names,
 )
@@ -662,6 +663,11 @@ class ExtractiveAnswerer:
             unchecked = 1 - weight / sum(idf) if cross[i] and sum(idf) else 0.0
             s.sim = float(sims[i])
             s.coverage = covered / weight if weight else (s.sim if cross[i] else 1.0)
+            if self._names_all(asked, s.text):
+                # "2025年某赛事某选手成绩?": a sentence naming every asked name speaks of the asked thing, though it
+                # never says "成绩"; the names count as asked words.
+                names = len(set(asked.entities))
+                s.coverage = max(s.coverage, (names + s.coverage * len(usable)) / (names + len(usable)))
             named = 0.2 if asked.entities and self._names_found(asked, s.text)[0] else 0.0
             # The asked item should sit in the clause that speaks of the asked attribute, not in a neighbouring one.
             clause = next((c.lower() for c in _CLAUSE.split(s.text) if s.lead in c), own) if s.lead else own
@@ -697,11 +703,18 @@ class ExtractiveAnswerer:
             if not counts_unit and not any(_touches(t, s.text.lower()) for t in head):
                 return False
         if (asked.expects in ("reason", "any") and asked.attributes and language_of(s.text) == asked.language
-                and not any(_touches(t, s.text.lower()) for terms in self._attribute_terms(asked) for t in terms)):
+                and not any(_touches(t, s.text.lower()) for terms in self._attribute_terms(asked) for t in terms)
+                and not self._names_all(asked, s.text)):
             return False  # a description must itself speak of what is asked, not only sit in a passage that does
         if language_of(s.text) != asked.language and s.coverage == s.sim:
             return s.sim >= self.min_cross_similarity  # nothing in the question could be looked for word by word
         return s.coverage >= (self.min_coverage if asked.expects not in ("reason", "any") else self.min_described_coverage)
+
+    def _names_all(self, asked: Asked, text: str) -> bool:
+        """A question with no kind of item to look for ("某赛事某选手成绩") names two or more things, and the text names
+        them all."""
+        names = len(set(asked.entities))
+        return expected_kind(asked.text) == "any" and names >= 2 and self._names_found(asked, text) == (names, 0)
 
     def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
         """Sentence embeddings, cached: the same passages come back for many questions."""

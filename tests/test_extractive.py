@@ -353,3 +353,10 @@ def test_a_sentence_in_the_other_language_matching_one_asked_word_does_not_outra
                     source="bluewhale-en.md"),
                 doc("Orca-Duo:把双模推理与低功耗打通,被文章称为业内首个双模低功耗推理模型。", source="蓝鲸.md")]
     assert answerer.answer("蓝鲸哪款模型被称为业内首个双模低功耗推理模型?", passages).startswith("Orca-Duo")
+
+
+def test_a_sentence_naming_every_asked_name_answers_a_question_with_no_kind_of_item(answerer) -> None:
+    passages = [doc("北京时间5月4日,2025年鹿鸣堡公开赛1/4决赛中,青岚选手林默以0比2告负,止步鹿鸣堡公开赛8强。")]
+    assert "8强" in answerer.answer("2025年鹿鸣堡公开赛林默成绩?", passages)
+    elsewhere = [doc("北京时间5月4日,2025年鹿鸣堡公开赛1/4决赛中,青岚选手周青以0比2告负,止步鹿鸣堡公开赛8强。")]
+    assert answerer.answer("2025年鹿鸣堡公开赛林默成绩?", elsewhere) == REFUSALS["zh"]
