@@ -690,6 +690,8 @@ class ExtractiveAnswerer:
                 s.score += statement_bonus(s.row, s.doc.metadata, asked, self.lexicon)  # lookup.py: statement tables
             s.score += s.coverage + 0.5 * near + (s.sim - self.min_cross_similarity if cross[i] else 0.0) + named - 0.02 * s.rank
             s.score -= 0.5 * unchecked
+            if asked.expects in ("reason", "any"):
+                s.coverage *= 1 - 0.5 * unchecked  # a description is judged by all the asked words, unchecked ones half
 
     def _relevant(self, s: _Sentence, asked: Asked) -> bool:
         if asked.expects == "code":

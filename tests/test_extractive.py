@@ -360,3 +360,14 @@ def test_a_sentence_naming_every_asked_name_answers_a_question_with_no_kind_of_i
     assert "8强" in answerer.answer("2025年鹿鸣堡公开赛林默成绩?", passages)
     elsewhere = [doc("北京时间5月4日,2025年鹿鸣堡公开赛1/4决赛中,青岚选手周青以0比2告负,止步鹿鸣堡公开赛8强。")]
     assert answerer.answer("2025年鹿鸣堡公开赛林默成绩?", elsewhere) == REFUSALS["zh"]
+
+
+def test_a_description_in_the_other_language_is_judged_by_all_the_asked_words(embedder) -> None:
+    lexicon = Lexicon.load(Path(__file__).resolve().parents[1] / "corpus" / "lexicon.yaml")
+    answerer = ExtractiveAnswerer(lexicon, REFUSALS, embedder=embedder)
+    passages = [doc("作者认为,这种依赖让Orca的服务链条长期来看并不牢靠,也是Orca加码端侧智能的一个主要动因。"
+                    "文章以Orca为例:它拥有强大的模型,但既没有自有硬件终端,也没有线下服务网络。", source="orca-zh.md"),
+                doc("If a user says they want a cup of tea, Orca's model can suggest a shop but cannot get the tea delivered: "
+                    "that is the last-mile problem.", source="orca-en.md")]
+    text = answerer.answer("What everyday request does the article use to illustrate Orca's last-mile problem?", passages)
+    assert "cup of tea" in text
