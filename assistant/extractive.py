@@ -522,10 +522,11 @@ class ExtractiveAnswerer:
             if asked.expects == "entity":  # "北辰证券": a name with its company suffix, not the bare "北辰"
                 whole = companies_named(text, self.lexicon)
                 names = [*whole, *(n for n in names if not any(n != w and w.startswith(n) for w in whole))]
-            if asked.expects == "place":  # the tagger takes some places for people; "在/于" says where
+            if asked.expects == "place":
+                # The tagger takes some places for people; "在/于" says where.
                 names += [n for n in proper_names(text, PERSON_TAGS, join=True)
                           if text[max(text.find(n) - 1, 0) : text.find(n)] in ("在", "于")]
-            if asked.expects == "place":  # "嘉兴市", but not the idiom "众志成城"
+                # "嘉兴市", but not the idiom "众志成城".
                 names += [w for w in words(text, self.lexicon)
                           if len(w) >= 2 and _PLACE_SUFFIX.fullmatch(w) and dictionary_tag(w) in ("", "ns")]
             if asked.expects == "person":
@@ -599,7 +600,8 @@ class ExtractiveAnswerer:
         s.lead = self._lead(s.text, asked, structured=s.row is not None, heading=s.heading)
         return bool(s.lead)
 
-    def _opens_with_another_name(self, text: str, asked: Asked) -> bool:
+    @staticmethod
+    def _opens_with_another_name(text: str, asked: Asked) -> bool:
         first = next(iter(cut_with_tags(text.lstrip())), ("", ""))
         q = asked.text.lower()
         return len(first[0]) >= 2 and first[1] in PROPER_TAGS and first[0].lower() not in q
@@ -643,6 +645,7 @@ class ExtractiveAnswerer:
                 if max(_cover(t, text) for t in synonyms) >= 0.5:
                     df[j] += 1
         idf = [math.log(1 + n / (1 + df[j])) for j in range(len(terms))]
+        total = sum(idf)
         cross = [language_of(s.text) != asked.language for s in sentences]
         sims = np.zeros(n)
         if self.embedder is not None and any(cross):
@@ -660,7 +663,7 @@ class ExtractiveAnswerer:
             weight = sum(idf[j] for j in usable)
             # Words with no synonym in the sentence's language go unchecked: a sentence in the other language that
             # matches one of six asked words must not outrank one in the question's language that matches all six.
-            unchecked = 1 - weight / sum(idf) if cross[i] and sum(idf) else 0.0
+            unchecked = 1 - weight / total if cross[i] and total else 0.0
             s.sim = float(sims[i])
             s.coverage = covered / weight if weight else (s.sim if cross[i] else 1.0)
             if self._names_all(asked, s.text):
@@ -696,7 +699,7 @@ class ExtractiveAnswerer:
     def _relevant(self, s: _Sentence, asked: Asked) -> bool:
         if asked.expects == "code":
             return True  # a code next to the asked name is evidence enough; `_lead` checked both
-        if asked.head and asked.language == "zh" == language_of(s.text) and s.row is None:
+        if asked.head and language_of(s.text) == "zh" and s.row is None:  # only Chinese questions have a head
             # A figure of a neighbouring metric ("播种面积" for "产量") is no answer: the sentence must touch the
             # asked metric itself, in part at least ("死亡" for "死亡人数").
             head = self._attribute_terms(asked)[asked.attributes.index(asked.head)]
@@ -716,7 +719,7 @@ class ExtractiveAnswerer:
         """A question with no kind of item to look for ("某赛事某选手成绩") names two or more things, and the text names
         them all."""
         names = len(set(asked.entities))
-        return expected_kind(asked.text) == "any" and names >= 2 and self._names_found(asked, text) == (names, 0)
+        return names >= 2 and expected_kind(asked.text) == "any" and self._names_found(asked, text) == (names, 0)
 
     def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
         """Sentence embeddings, cached: the same passages come back for many questions."""

@@ -15,6 +15,7 @@ from assistant.rewrite import companies_named, cut_with_tags, subjects_in, tagge
 from assistant.text import Lexicon, language_of, normalize, words
 
 # "在哪个组" asks which group, not where.
+_WHEN_ZH = r"何时|什么时候|哪一?天|哪一?年|几月|几号|哪个月"
 _WHERE = r"哪里|哪儿|在哪(?![个些家])|何地|何处|哪个(城市|国家|省|地区)|哪座|\bwhere\b|which (city|country|place)"
 # The kind of item an answer must hold, judged from the question's own words. Order matters: the first match wins,
 # so "多长时间" (a duration: a number) is read before "时间" (a date).
@@ -36,7 +37,7 @@ _EXPECTS: list[tuple[str, re.Pattern[str]]] = [
     (
         "date",
         re.compile(
-            r"何时|什么时候|哪一?天|哪一?年|几月|几号|哪个月|时间|日期|时候|"
+            _WHEN_ZH + r"|时间|日期|时候|"
             r"\bwhen\b|what (date|day|year|month|time)\b(?!-)|which (year|month|day)\b(?!-)",
             re.I,
         ),
@@ -176,7 +177,7 @@ _INTERROGATIVES: list[tuple[str, re.Pattern[str]]] = [
     ("code", _CODE_WORD),
     ("person", re.compile(r"谁|哪位|\bwho\b|\bwhom\b", re.I)),
     # "what year-on-year growth" asks for a figure, not a year.
-    ("date", re.compile(r"何时|什么时候|哪一?天|哪一?年|几月|几号|哪个月|\bwhen\b|"
+    ("date", re.compile(_WHEN_ZH + r"|\bwhen\b|"
                         r"what (date|day|year|month)\b(?!-)|which (year|month|day)\b(?!-)", re.I)),
     ("place", re.compile(_WHERE, re.I)),
     ("number", re.compile(r"多少|多长|多久|多大|多高|多远|多重|几[个次家款名位年天人所支只倍成纳]|"
@@ -199,7 +200,7 @@ def expected_kind(question: str) -> str:
 _ASKING_BY_KIND = {
     "number": (re.compile(r"多少|几"), frozenset({"数量", "数字", "数额"})),
     "person": (re.compile(r"谁|哪位"), frozenset({"人", "人物"})),
-    "date": (re.compile(r"何时|什么时候|哪一?天|哪一?年|几月|几号|哪个月"), frozenset({"时间", "日期", "时候", "年份"})),
+    "date": (re.compile(_WHEN_ZH), frozenset({"时间", "日期", "时候", "年份"})),
     "place": (re.compile(_WHERE), frozenset({"地点", "地方", "位置", "城市", "国家"})),
 }
 
