@@ -718,8 +718,9 @@ class ExtractiveAnswerer:
     def _names_all(self, asked: Asked, text: str) -> bool:
         """A question with no kind of item to look for ("某赛事某选手成绩") names two or more things, and the text names
         them all."""
-        names = len(set(asked.entities))
-        return names >= 2 and expected_kind(asked.text) == "any" and self._names_found(asked, text) == (names, 0)
+        # `_names_found` counts each entry of `entities`, repeats included.
+        return (len(set(asked.entities)) >= 2 and expected_kind(asked.text) == "any"
+                and self._names_found(asked, text) == (len(asked.entities), 0))
 
     def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
         """Sentence embeddings, cached: the same passages come back for many questions."""

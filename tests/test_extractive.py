@@ -371,3 +371,10 @@ def test_a_description_in_the_other_language_is_judged_by_all_the_asked_words(em
                     "that is the last-mile problem.", source="orca-en.md")]
     text = answerer.answer("What everyday request does the article use to illustrate Orca's last-mile problem?", passages)
     assert "cup of tea" in text
+
+
+def test_a_name_the_question_lists_twice_still_counts_as_named(answerer) -> None:
+    asked = analyse("2025年鹿鸣堡公开赛林默成绩?", answerer.lexicon)
+    twice = type(asked)(**{**asked.__dict__, "entities": [*asked.entities, asked.entities[0]]})
+    sentence = "2025年鹿鸣堡公开赛1/4决赛中,青岚选手林默以0比2告负,止步鹿鸣堡公开赛8强。"
+    assert answerer._names_all(asked, sentence) and answerer._names_all(twice, sentence)
