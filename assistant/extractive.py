@@ -60,7 +60,7 @@ _CAUSAL = re.compile(
     r"|because|since|due to|reflects?|driven by|thanks to|stems? from|as a result|so that|owing to",
     re.I,
 )
-# "更多关于“某机型使用什么处理器”的信息": a sentence that quotes a question answers nothing either.
+# "更多关于“这款耳机续航多久”的内容请关注本站": a sentence that quotes a question answers nothing either.
 _QUOTED_QUESTION = re.compile(
     r"[“\"「『][^”\"」』]{0,40}(什么|哪[个些里儿家位种款]|谁|多少|为何|为什么|如何|怎么|吗|[?？])[^”\"」』]{0,40}[”\"」』]"
 )
@@ -199,7 +199,7 @@ def _says_nothing(piece: str) -> bool:
     return len(_CONTENT.sub("", _DATE_ITEM.sub("", piece))) < 4 or _BOILERPLATE.match(piece) is not None
 
 
-# A Chinese question for a span of time (an English figure's unit, "45 days", is not read as one).
+# A Chinese question for a span of time (an English figure's unit, "38 days", is not read as one).
 _DURATION = re.compile(r"多久|多长时间|多少(?:天|年|个月|周|小时)|几(?:天|年|个月|周|小时)")
 # The units that count what a measure word asks for: money in any currency, people by any counting word.
 _UNIT_KINDS = {"钱": "元币", "元": "元币", "人": "人名位", "名": "人名位", "位": "人名位"}
@@ -209,7 +209,7 @@ def _unit_fits(unit: str, asked: Asked) -> bool:
     """Whether a figure's unit can answer the question: "多少人" wants people, "多少钱" money, and a percentage
     answers only a question about a rate or a change."""
     unit = unit.lower()
-    if _DURATION.search(asked.text):  # "多久" wants a span of time: "45天", not a bare "01"
+    if _DURATION.search(asked.text):  # "多久" wants a span of time: "38天", not a bare "01"
         return any(t in unit for t in ("天", "年", "月", "周", "小时", "分钟"))
     if unit.startswith("年"):  # "创117年来新高": a span of years answers only a question about one
         return False
@@ -426,7 +426,7 @@ class ExtractiveAnswerer:
         def gap(pos: int, item: str, a: int) -> int:
             return abs(pos - a) if a < pos else max(0, a - pos - len(item))
 
-        # Of two companies' figures in one row or sentence ("A valued at 400亿元; B valued at 40亿美元"), the one next
+        # Of two companies' figures in one row or sentence ("A valued at 300亿元; B valued at 50亿美元"), the one next
         # to the asked name is its figure.
         named_at = [end for n, end in named if len(n) >= 2]
 
@@ -703,7 +703,7 @@ class ExtractiveAnswerer:
             # A figure of a neighbouring metric ("播种面积" for "产量") is no answer: the sentence must touch the
             # asked metric itself, in part at least ("死亡" for "死亡人数").
             head = self._attribute_terms(asked)[asked.attributes.index(asked.head)]
-            # "人数" is the count of 人: an item in 人 ("12人") states it.
+            # "人数" is the count of 人: an item in 人 ("7人") states it.
             counts_unit = len(asked.head) == 2 and asked.head[1] == "数" and s.lead.endswith(asked.head[0])
             if not counts_unit and not any(_touches(t, s.text.lower()) for t in head):
                 return False

@@ -227,17 +227,17 @@ def test_of_two_companies_figures_in_one_sentence_the_one_beside_the_asked_name_
 
 
 def test_a_word_the_tagger_misreads_as_a_name_is_no_answer(answerer) -> None:
-    place = [doc("安全局是在东部城市鹿鸣堡拘留该报记者的。")]
-    assert answerer.answer("拘留的该报记者是谁?", place) == REFUSALS["zh"]
-    speaker = [doc("此前,新闻秘书表示,典礼将于5月8日举行,但华阴因有其他行程安排无法出席典礼。")]
-    assert answerer.answer("典礼将在哪里举行?", speaker) == REFUSALS["zh"]
-    amount = [doc("散热方面,赤狐X9搭载了石墨烯均温板,导热面积高达860mm2,覆盖了处理器和主板周边的发热区。", title="赤狐X9评测")]
-    assert not answerer.answer("赤狐X9的处理器是什么", amount).startswith("高达")
+    place = [doc("警方是在西部城市鹿鸣堡扣押这名工程师的。")]
+    assert answerer.answer("被扣押的工程师是谁?", place) == REFUSALS["zh"]
+    speaker = [doc("此前,发言人表示,发布会将于5月8日召开,但华阴因有其他行程安排无法出席发布会。")]
+    assert answerer.answer("发布会将在哪里召开?", speaker) == REFUSALS["zh"]
+    amount = [doc("续航方面,赤狐X9配备了硅碳负极电池,容量高达6500mAh,支持快速充电。", title="赤狐X9评测")]
+    assert not answerer.answer("赤狐X9的电池是什么", amount).startswith("高达")
 
 
 def test_a_headline_that_repeats_the_question_is_not_quoted_as_its_answer(answerer) -> None:
-    passages = [doc("致订阅者:蓝鲸杯决赛队伍。")]
-    assert answerer.answer("蓝鲸杯决赛队伍", passages) == REFUSALS["zh"]
+    passages = [doc("致订阅者:蓝鲸杯参赛名单。")]
+    assert answerer.answer("蓝鲸杯参赛名单", passages) == REFUSALS["zh"]
     answered = [doc("2025赛季蓝鲸杯冠军:赤狐队。")]
     assert "赤狐队" in answerer.answer("2025赛季蓝鲸杯冠军", answered)
 
@@ -269,10 +269,10 @@ def test_a_date_of_another_event_does_not_answer_when_something_starts(answerer)
 
 
 def test_a_description_must_itself_speak_of_what_is_asked(answerer) -> None:
-    passages = [doc("概述新的一周,行业有了新的变化。", source="鹿鸣堡词典2025年度词汇.md")]
-    assert answerer.answer("鹿鸣堡词典2025年年度词汇", passages) == REFUSALS["zh"]
-    stated = [doc("鹿鸣堡词典公布2025年年度词汇为“慢生活”。", source="鹿鸣堡词典2025年度词汇.md")]
-    assert "慢生活" in answerer.answer("鹿鸣堡词典2025年年度词汇", stated)
+    passages = [doc("本周回顾:展会筹备工作有了新的进展。", source="鹿鸣堡书展2025年主题.md")]
+    assert answerer.answer("鹿鸣堡书展2025年的主题", passages) == REFUSALS["zh"]
+    stated = [doc("鹿鸣堡书展公布2025年的主题为“慢阅读”。", source="鹿鸣堡书展2025年主题.md")]
+    assert "慢阅读" in answerer.answer("鹿鸣堡书展2025年的主题", stated)
 
 
 def test_a_sentence_quoting_a_question_or_not_naming_the_asked_model_does_not_answer_it(answerer) -> None:
@@ -284,8 +284,8 @@ def test_a_sentence_quoting_a_question_or_not_naming_the_asked_model_does_not_an
 
 
 def test_a_name_before_an_events_name_is_its_host_not_a_person(answerer) -> None:
-    passages = [doc("青岚冬奥会花样滑冰女子单人滑比赛。门票早已售罄。")]
-    assert answerer.answer("花样滑冰女子单人滑比赛金牌得主是谁?", passages) == REFUSALS["zh"]
+    passages = [doc("青岚冬奥会短道速滑男子接力比赛。门票早已售罄。")]
+    assert answerer.answer("短道速滑男子接力比赛冠军是谁?", passages) == REFUSALS["zh"]
 
 
 def test_what_something_is_called_is_the_name_the_passage_introduces_not_the_asked_thing_named_in_full(answerer) -> None:
@@ -356,9 +356,9 @@ def test_a_sentence_in_the_other_language_matching_one_asked_word_does_not_outra
 
 
 def test_a_sentence_naming_every_asked_name_answers_a_question_with_no_kind_of_item(answerer) -> None:
-    passages = [doc("北京时间5月4日,2025年鹿鸣堡公开赛1/4决赛中,青岚选手林默以0比2告负,止步鹿鸣堡公开赛8强。")]
-    assert "8强" in answerer.answer("2025年鹿鸣堡公开赛林默成绩?", passages)
-    elsewhere = [doc("北京时间5月4日,2025年鹿鸣堡公开赛1/4决赛中,青岚选手周青以0比2告负,止步鹿鸣堡公开赛8强。")]
+    passages = [doc("2025年鹿鸣堡公开赛的四分之一决赛里,林默连丢两局输给对手,以前八名结束了鹿鸣堡公开赛之旅。")]
+    assert "前八名" in answerer.answer("2025年鹿鸣堡公开赛林默成绩?", passages)
+    elsewhere = [doc("2025年鹿鸣堡公开赛的四分之一决赛里,周青连丢两局输给对手,以前八名结束了鹿鸣堡公开赛之旅。")]
     assert answerer.answer("2025年鹿鸣堡公开赛林默成绩?", elsewhere) == REFUSALS["zh"]
 
 
@@ -376,5 +376,5 @@ def test_a_description_in_the_other_language_is_judged_by_all_the_asked_words(em
 def test_a_name_the_question_lists_twice_still_counts_as_named(answerer) -> None:
     asked = analyse("2025年鹿鸣堡公开赛林默成绩?", answerer.lexicon)
     twice = type(asked)(**{**asked.__dict__, "entities": [*asked.entities, asked.entities[0]]})
-    sentence = "2025年鹿鸣堡公开赛1/4决赛中,青岚选手林默以0比2告负,止步鹿鸣堡公开赛8强。"
+    sentence = "2025年鹿鸣堡公开赛的四分之一决赛里,林默连丢两局输给对手,以前八名结束了鹿鸣堡公开赛之旅。"
     assert answerer._names_all(asked, sentence) and answerer._names_all(twice, sentence)
