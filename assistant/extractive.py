@@ -84,9 +84,16 @@ _AFTER_ROLE = re.compile(
     r"(?:嫌疑人|凶手|枪手|导演|主演|演员|选手|球员|总统|总理|首相|市长|主席|得主|冠军|记者|作者|编剧|主持人|创始人)[:：为是由]?"
     r"([\u4e00-\u9fff·]{2,6})"
 )
+# Right after a date, a verb of saying makes it the day something was said or reported ("网站3月5日发表…的报道",
+# "发言人1月31日确认…的日期"), not the day of the asked event.
+_SAID_AFTER = re.compile(r"\s*(?:发表|报道|报导|撰文|发文|称|表示|透露|指出|获悉|援引|引述|确认|回应)")
+_SAYING = re.compile(r"发表|报道|报导|撰文|发文|称|表示|透露|指出|获悉|援引|引述|确认|回应|宣布|\b(?:said|reported|announced|confirmed)\b")
+# A figure or date in a clause that states a plan, a target or a forecast is not what happened.
+_PLANNED = re.compile(r"计划|规划|目标|预计|预期|预测|预估|估计|有望|(?<!模)拟|力争|争取|需要|"
+                      r"\b(?:plans?|planned|targets?|expected|expects?|forecasts?|aims?|projected|guidance)\b", re.I)
 _NOT_NAME_START = set("也都还就将已又再亦曾正在被把对向从所的了和与及")
 _COMMON_TAGS = frozenset("v vn vd d p c u r n a ad an m q t f l i z".split())
-_NAME_STOP = re.compile(r"[的在于是为和与等被将已执主出担饰获表称说所也了与及、]")
+_NAME_STOP = re.compile(r"[的在于是为和与等被将已执主出担饰获表称说所也了与及、就却便才]")
 _LATIN_WORD = re.compile(r"[a-z]+")
 _ASKING = re.compile(r"什么|哪[个些里儿家位]|怎么|如何|为什么|多少|吗$|\?|？")
 # Lines a news page wraps its text in: where it came from, who edited it, its original title.
@@ -97,12 +104,15 @@ _RATE = re.compile(
     r"percent|share of|grow|growth|rate|margin|ratio|rise|fall|gain|drop|increase|decrease|\bup\b|\bdown\b|yield|return",
     re.I,
 )
+# Questions that ask for a rate or a share itself, which only a percentage (or a multiple) states.
+_RATIO = re.compile(r"率(?!先|领)|比例|占比|比重|份额|百分比|\b(?:rate|ratio|margin|percentage|share of)\b", re.I)
 # What is left of a piece once dates, times, figures and punctuation are gone: "Oct 13, 2022 .." and
 # "2022-08-02 10:57" (dates of search-result snippets) say nothing.
 _CONTENT = re.compile(r"[\d\s\W_]+|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b")
 _CLAUSE = re.compile(r"(?<=[,，;；:：])")
 _MAX_QUOTE = 110
 _NAMED = ("entity", "person", "place")  # kinds of answer that are a name
+_PLURAL = re.compile(r"哪些|有谁|都是谁|分别|\bwhich \w+ (?:are|were|have)\b|\bwho are\b", re.I)  # asks for several
 _DESCRIBED_COVERAGE = 0.7  # a sentence must cover this much of a question whose answer is no name, number or date
 # How far (in characters) an answer item may stand from the asked attribute's words, by the kind of item.
 _REACH = {"number": 20, "date": 24, "person": 12, "place": 16, "entity": 16, "code": 40}
@@ -215,6 +225,8 @@ def _unit_fits(unit: str, asked: Asked) -> bool:
         return False
     if unit in ("%", "percent", "‰"):
         return asked.measure == "" and _RATE.search(asked.text) is not None
+    if _RATIO.search(asked.text) and unit and unit not in ("倍", "x", "个百分点", "百分点"):
+        return False  # "增长率是多少" is answered by a rate, not by the amount beside it ("27万亿元")
     if not asked.measure or not unit:
         return True
     if asked.measure == "个" and unit in CLASSIFIERS:
@@ -446,10 +458,27 @@ class ExtractiveAnswerer:
         near = [n for n in near if self._in_asked_period(sentence, n[-2], asked)]
         if not near:
             return ""
+        joiner = "、" if language_of(sentence) == "zh" else ", "
         if asked.expects == "person":
             names = [item for *_, item in sorted(near, key=lambda n: n[-2])]
-            return ("、" if language_of(sentence) == "zh" else ", ").join(list(dict.fromkeys(names))[:4])
+            return joiner.join(list(dict.fromkeys(names))[:4])
+        if asked.expects in _NAMED and _PLURAL.search(asked.text):
+            # "有哪些" asks for several: the list the best item stands in ("A、B和C"), and nothing beyond it.
+            by_position = sorted((pos, item) for *_, pos, item in near)
+            at = by_position.index(min(near)[-2:])
+            start = end = at
+            while start > 0 and self._listed(sentence, by_position[start - 1], by_position[start]):
+                start -= 1
+            while end + 1 < len(by_position) and self._listed(sentence, by_position[end], by_position[end + 1]):
+                end += 1
+            return joiner.join(list(dict.fromkeys(item for _, item in by_position[start : end + 1]))[:4])
         return min(near)[-1]
+
+    @staticmethod
+    def _listed(text: str, first: tuple[int, str], second: tuple[int, str]) -> bool:
+        """Two items next to each other in one list: only a list separator between them."""
+        between = text[first[0] + len(first[1]) : second[0]]
+        return re.fullmatch(r"\s*(?:[、,，/]|和|与|及|以及|and|&)\s*", between, re.I) is not None
 
     @staticmethod
     def _in_asked_period(text: str, pos: int, asked: Asked) -> bool:
@@ -508,12 +537,15 @@ class ExtractiveAnswerer:
                 counted = re.match(r"[\u4e00-\u9fff]{1,4}", text[match.end() :]) if counts_things else None
                 if counted and not any(counted.group(0)[i : i + 2] in q for i in range(max(len(counted.group(0)) - 1, 1))):
                     continue  # "12个城市" counts cities: no answer to a question that counts no cities
+                if self._planned(text, match.start(), asked):
+                    continue
                 found.append((match.start(), item))
             return found
         if asked.expects == "date":
             return [
                 (m.start(), m.group(0).strip()) for m in _DATE_ITEM.finditer(text)
                 if m.group(0).strip().lower() not in q and not (_YEAR_ONLY.match(m.group(0).strip()) and asked.periods)
+                and not self._planned(text, m.start(), asked) and not self._said_or_another_s(text, m, asked)
             ]
         if asked.expects in ("person", "place", "entity"):
             asked_names = {n.lower() for e in asked.entities for n in self._names_for(e)}
@@ -530,7 +562,16 @@ class ExtractiveAnswerer:
                 names += [w for w in words(text, self.lexicon)
                           if len(w) >= 2 and _PLACE_SUFFIX.fullmatch(w) and dictionary_tag(w) in ("", "ns")]
             if asked.expects == "person":
-                names += [n for m in _AFTER_ROLE.finditer(text) if (n := _name_after_role(m.group(1)))]
+                for m in _AFTER_ROLE.finditer(text):
+                    # "主演为周青、陈岚和林默": every name of the list after the role.
+                    at, name = m.start(1), _name_after_role(m.group(1))
+                    while name:
+                        names.append(name)
+                        at += len(name)
+                        # A listed person's name is two to four characters, then the next separator or stop.
+                        following = re.match(r"[、和与及]([\u4e00-\u9fff·]{2,4})(?=[、和与及等,，。;；)）\s]|$)", text[at:])
+                        name = _name_after_role(following.group(1)) if following else ""
+                        at += 1
             zh = language_of(text) == "zh"
             return [
                 (text.find(n), n) for n in dict.fromkeys(names)
@@ -547,6 +588,24 @@ class ExtractiveAnswerer:
         if asked.expects == "reason":
             return [(0, "why")]  # an explanation need not say "because": a causal word only ranks it higher
         return [(0, "any")]
+
+    @staticmethod
+    def _planned(text: str, pos: int, asked: Asked) -> bool:
+        """The item's clause states a plan, target or forecast ("计划于2021年交付", "需要超过140万辆") and the
+        question asks for none: what was planned is not what happened."""
+        clause = text[max(text.rfind(c, 0, pos) for c in ",，;；。") + 1 : pos]
+        return _PLANNED.search(clause) is not None and not _PLANNED.search(asked.text)
+
+    def _said_or_another_s(self, text: str, match: re.Match, asked: Asked) -> bool:
+        """A date that is the day something was said ("1月31日确认…"), or that belongs to a person the question does
+        not ask about ("1953年某某加冕时", in a sentence that never names the asked one)."""
+        after = text[match.end() :]
+        if _SAID_AFTER.match(after) and not _SAYING.search(asked.text):
+            return True
+        if not asked.entities or self._names_found(asked, text)[0]:
+            return False
+        first = next(iter(cut_with_tags(after[:12])), ("", ""))
+        return first[1] in PERSON_TAGS and len(first[0]) >= 2 and first[0].lower() not in asked.text.lower()
 
     @staticmethod
     def _is_asked_thing(name: str, asked: Asked) -> bool:
@@ -807,12 +866,15 @@ class ExtractiveAnswerer:
                 lead = (f"关于{name},{lead}" if asked.language == "zh" else f"On {name}, {lead[0].lower()}{lead[1:]}")
             return lead
         items = [best.lead]
-        if asked.expects == "person":
-            # Several sentences may each name some of the people asked for ("主演有哪些").
+        if asked.expects == "person" or (asked.expects in _NAMED and _PLURAL.search(asked.text)):
+            # Several sentences may each name some of the people or things asked for ("主演有哪些").
             for s in found[1:4]:
                 if s.score >= 0.9 * best.score and s.lead and s.lead not in items:
                     items.append(s.lead)
-        lead = ("、" if asked.language == "zh" else ", ").join(dict.fromkeys(items))
+        # Each sentence's lead may list several people: one list of distinct names, four at most.
+        names = [n for item in items for n in re.split(r"、|, ", item)] if len(items) > 1 else items
+        names = [n for n in names if not any(n != other and n in other for other in names)]  # "德陆" in "于德陆"
+        lead = ("、" if asked.language == "zh" else ", ").join(list(dict.fromkeys(names))[:4])
         if asked.language == "en" and language_of(lead) == "zh" and asked.expects == "number":
             lead += english_figure(lead)
         # The same item stated in other passages (one figure in two statements of a filing, one fact in several

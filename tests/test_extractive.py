@@ -378,3 +378,35 @@ def test_a_name_the_question_lists_twice_still_counts_as_named(answerer) -> None
     twice = type(asked)(**{**asked.__dict__, "entities": [*asked.entities, asked.entities[0]]})
     sentence = "2025年鹿鸣堡公开赛的四分之一决赛里,林默连丢两局输给对手,以前八名结束了鹿鸣堡公开赛之旅。"
     assert answerer._names_all(asked, sentence) and answerer._names_all(twice, sentence)
+
+
+def test_a_planned_figure_or_date_is_no_answer_for_what_happened(answerer) -> None:
+    planned = [doc("按照公司的规划,蓝鲸汽车2025年的交付量需要超过50万辆。蓝鲸汽车总部位于鹿鸣堡。")]
+    assert answerer.answer("2025年蓝鲸汽车交付量", planned) == REFUSALS["zh"]
+    scheduled = [doc("蓝鲸航空此前计划于2024年交付首架青岚客机。")]
+    assert answerer.answer("首架青岚客机的交付时间?", scheduled) == REFUSALS["zh"]
+    # A question that asks for the plan is answered by it.
+    assert answerer.answer("蓝鲸航空计划何时交付首架青岚客机?", scheduled).startswith("2024年 [1]")
+
+
+def test_the_day_a_report_was_published_is_not_the_day_of_the_event(answerer) -> None:
+    passages = [doc("赤狐周刊网站3月5日发表报道称,青岚号科考船2月17日在鹿鸣堡船厂下水。")]
+    assert answerer.answer("青岚号科考船下水的时间", passages).startswith("2月17日 [1]")
+    confirmed = [doc("发言人周青1月31日确认了林默访问鹿鸣堡的日期,但没有公布行程。")]
+    assert answerer.answer("林默访问鹿鸣堡的时间", confirmed) == REFUSALS["zh"]
+
+
+def test_a_date_attached_to_another_person_is_not_the_asked_persons(answerer) -> None:
+    passages = [doc("林默的加冕典礼将向公众开放。游行路线较1990年周青加冕时缩短许多。")]
+    assert answerer.answer("林默加冕时间", passages) == REFUSALS["zh"]
+
+
+def test_a_rate_is_answered_by_a_percentage_not_by_the_amount_beside_it(answerer) -> None:
+    passages = [doc("近日,鹿鸣堡发布2025年一季度经济数据,鹿鸣堡国内生产总值超过27万亿人民币,经济增长率为4.8%,延续恢复态势。")]
+    assert answerer.answer("2025年一季度鹿鸣堡经济增长率是多少", passages).startswith("4.8% [1]")
+
+
+def test_people_named_by_several_sentences_are_listed_once_each(answerer) -> None:
+    passages = [doc("电影《远山》主演为周青和陈岚。"), doc("电影《远山》主演为周青、陈岚。")]
+    first = answerer.answer("《远山》的主演有哪些", passages).splitlines()[0]
+    assert first.count("周青") == 1 and first.count("陈岚") == 1
