@@ -657,6 +657,14 @@ class ExtractiveAnswerer:
             if not named and not (asked.periods & periods_in(s.context + " " + s.date)):
                 return False
         s.lead = self._lead(s.text, asked, structured=s.row is not None, heading=s.heading)
+        if s.lead and asked.expects == "number" and asked.periods and s.row is None and language_of(s.text) == "zh":
+            # Chinese states the time before the figure of it: a figure ahead of every period the sentence names
+            # ("62万辆交付量…距离2022年目标") takes its period from the sentence before, or the title or date. (A
+            # name may come first: "某某夺得2023年冠军".)
+            at = s.text.find(s.lead)
+            if at >= 0 and not periods_in(s.text[:at]) and not asked.periods & periods_in(
+                    f"{s.previous} {s.doc.metadata.get('title', '')} {s.date}"):
+                return False
         return bool(s.lead)
 
     @staticmethod

@@ -410,3 +410,10 @@ def test_people_named_by_several_sentences_are_listed_once_each(answerer) -> Non
     passages = [doc("电影《远山》主演为周青和陈岚。"), doc("电影《远山》主演为周青、陈岚。")]
     first = answerer.answer("《远山》的主演有哪些", passages).splitlines()[0]
     assert first.count("周青") == 1 and first.count("陈岚") == 1
+
+
+def test_a_chinese_figure_ahead_of_the_asked_year_takes_its_period_from_the_sentence_before(answerer) -> None:
+    ahead = [doc("蓝鲸汽车上半年表现平稳。8万辆交付量,同比增长46%,距离2025年全年目标仍远。", date="2026-01-05")]
+    assert answerer.answer("2025年蓝鲸汽车交付量", ahead) == REFUSALS["zh"]
+    carried = [doc("蓝鲸汽车2025年成绩亮眼。全年交付量达到31万辆,同比增长46%。", date="2026-01-05")]
+    assert answerer.answer("2025年蓝鲸汽车交付量", carried).startswith("31万辆 [1]")
