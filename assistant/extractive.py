@@ -109,7 +109,7 @@ _RATIO = re.compile(r"率(?!先|领)|比例|占比|比重|份额|百分比|\b(?:
 # What is left of a piece once dates, times, figures and punctuation are gone: "Oct 13, 2022 .." and
 # "2022-08-02 10:57" (dates of search-result snippets) say nothing.
 _CONTENT = re.compile(r"[\d\s\W_]+|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b")
-_CLAUSE = re.compile(r"(?<=[,，;；:：])")
+_CLAUSE = re.compile(r"(?<=[,，;；:：])|(?<=[\u4e00-\u9fff] )(?=[\u4e00-\u9fff])")  # a space between Chinese words ends a headline
 _MAX_QUOTE = 110
 _NAMED = ("entity", "person", "place")  # kinds of answer that are a name
 _PLURAL = re.compile(r"哪些|有谁|都是谁|分别|\bwhich \w+ (?:are|were|have)\b|\bwho are\b", re.I)  # asks for several

@@ -417,3 +417,9 @@ def test_a_chinese_figure_ahead_of_the_asked_year_takes_its_period_from_the_sent
     assert answerer.answer("2025年蓝鲸汽车交付量", ahead) == REFUSALS["zh"]
     carried = [doc("蓝鲸汽车2025年成绩亮眼。全年交付量达到31万辆,同比增长46%。", date="2026-01-05")]
     assert answerer.answer("2025年蓝鲸汽车交付量", carried).startswith("31万辆 [1]")
+
+
+def test_a_space_between_chinese_words_ends_a_headline_clause(answerer) -> None:
+    passages = [doc("2025年鹿鸣堡小客车指标配额为10万个 家庭新能源指标占比提高到80%。"),
+                doc("2025年鹿鸣堡新能源指标7万个,与上年持平。")]
+    assert answerer.answer("2025年鹿鸣堡新能源指标有多少个", passages).startswith("7万个 [2]")
