@@ -79,7 +79,7 @@ _DATE_ITEM = re.compile(
 )
 _YEAR_ONLY = re.compile(r"^(?:19|20)\d\d\s*年$")
 _PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,6}(?:市|省|县|区|镇|州|国|岛|城|村|湾|港)")
-# A person named right after a role ("嫌疑人山上彻也", "导演徐昂"): the tagger misses many foreign and rare names.
+# A person named right after a role ("嫌疑人林默", "导演周青"): the tagger misses many foreign and rare names.
 _AFTER_ROLE = re.compile(
     r"(?:嫌疑人|凶手|枪手|导演|主演|演员|选手|球员|总统|总理|首相|市长|主席|得主|冠军|记者|作者|编剧|主持人|创始人)[:：为是由]?"
     r"([\u4e00-\u9fff·]{2,6})"
@@ -193,7 +193,7 @@ def _abbreviated(name: str, text: str) -> bool:
 
 
 def _name_after_role(span: str) -> str:
-    """"山上彻也" from "山上彻也。", "徐昂" from "徐昂执导": a name ends where a function character starts.
+    """"林默" from "林默。", "周青" from "周青执导": a name ends where a function character starts.
     "" when the words after the role are ordinary words ("记者获悉", "导演也透露"), not a name."""
     if span[0] in _NOT_NAME_START:
         return ""

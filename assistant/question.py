@@ -79,7 +79,7 @@ _TICKER = re.compile(r"\b\d{4,5}\.HK\b|\b[A-Z]{2,5}\b(?=\s*\))", re.I)
 # A listing code as an answer: "0020.HK", "600519.SH", "BABA.N", "(NYSE: MMM)".
 TICKER = re.compile(r"\b\d{4,6}\.(?:HK|SH|SZ|SS|T)\b|\b[A-Z]{1,5}\.(?:N|O|US|L)\b|(?<=[:：]\s)[A-Z]{1,5}\b|"
                     r"\b(?:NYSE|NASDAQ|HKEX|SEHK)[:：]?\s*[A-Z0-9]{1,6}\b")
-# A number with what it counts: "1500米", "45.8%", "12人", "3.71万人" (years are periods, handled apart).
+# A number with what it counts: "1500米", "45.8%", "15人", "2.6万人" (years are periods, handled apart).
 NUMBER_WITH_UNIT = re.compile(
     r"(?<![A-Za-z\d.\-])(\d+(?:[.,]\d+)*|[零一二两三四五六七八九十百千万亿]+(?=[个人名次年天倍家款项支队座架辆台元%]))"
     r"\s*(%|‰|(?:万亿|亿|万|千|百)?(?:美元|港元|港币|欧元|英镑|日元|人民币|元|人次|人|名|个月|小时|分钟|个|辆|吨|台|架|次|倍|家|款|项|支|队|座|斤|公里|千米|米|件|张|部|所|只|天|年)"
@@ -142,7 +142,7 @@ def proper_names(text: str, kinds: tuple[str, ...] = PROPER_TAGS, join: bool = F
     else:
         pieces = [w for w, is_name in tagged if is_name]
     names += [p for p in pieces if len(p) >= 2]
-    # A person's name joined by a middle dot ("安东尼·阿尔巴内斯") is cut into pieces: keep it whole.
+    # A person's name joined by a middle dot ("维克多·林德曼") is cut into pieces: keep it whole.
     names += re.findall(r"[\u4e00-\u9fff]{1,6}[·•・][\u4e00-\u9fff]{1,8}", text) if "nr" in kinds else []
     for match in _LATIN_NAME.finditer(text):
         # "Which Xiaomi" is a question word before a name: keep the name only.

@@ -114,7 +114,7 @@ def _as_groups(value: Any, *, csv_cell: bool) -> list[list[str]]:
         except json.JSONDecodeError as exc:
             raise ValueError(f'"answers_all" must be a JSON list of lists of strings ({exc.msg})') from exc
     if not isinstance(value, list) or not all(isinstance(group, list) for group in value):
-        raise ValueError('"answers_all" must be a list of lists of strings, e.g. [["12人", "12名"], ["踩踏"]]')
+        raise ValueError('"answers_all" must be a list of lists of strings, e.g. [["15人", "15名"], ["暴雨"]]')
     groups = [_as_list(group, "answers_all", csv_cell=False) for group in value]
     if any(not group for group in groups):
         raise ValueError('"answers_all" holds an empty group; every group needs at least one string')

@@ -138,8 +138,8 @@ def test_the_offline_answer_cites_passages_that_support_it(corpus_assistant) -> 
 
 def test_an_english_restatement_of_a_chinese_scaled_figure_is_supported_by_the_chinese_passage() -> None:
     meta = {"source": "note.md", "title": "t", "date": "", "type": "article"}
-    users = Passage("u1", "蓝鲸科技全球月活用户达3.65亿,开发者规模120万。", meta)
-    citations, _ = check("3.65亿 (365 million) [1]\nIt also counts 1.2 million developers [1].", [users])
+    users = Passage("u1", "蓝鲸科技全球月活用户达3.65亿,开发者规模135万。", meta)
+    citations, _ = check("3.65亿 (365 million) [1]\nIt also counts 1.35 million developers [1].", [users])
     assert [c.supported for c in citations] == [True, True]
     citations, _ = check("It counts 745 million users [1].", [users])
     assert [c.supported for c in citations] == [False], "a figure the passage does not give is still unsupported"

@@ -284,8 +284,8 @@ def test_a_sentence_quoting_a_question_or_not_naming_the_asked_model_does_not_an
 
 
 def test_a_name_before_an_events_name_is_its_host_not_a_person(answerer) -> None:
-    passages = [doc("青岚冬奥会短道速滑男子接力比赛。门票早已售罄。")]
-    assert answerer.answer("短道速滑男子接力比赛冠军是谁?", passages) == REFUSALS["zh"]
+    passages = [doc("青岚冬奥会冬季两项男子接力比赛。门票早已售罄。")]
+    assert answerer.answer("冬季两项男子接力比赛冠军是谁?", passages) == REFUSALS["zh"]
 
 
 def test_what_something_is_called_is_the_name_the_passage_introduces_not_the_asked_thing_named_in_full(answerer) -> None:
@@ -421,5 +421,5 @@ def test_a_chinese_figure_ahead_of_the_asked_year_takes_its_period_from_the_sent
 
 def test_a_space_between_chinese_words_ends_a_headline_clause(answerer) -> None:
     passages = [doc("2025年鹿鸣堡小客车指标配额为10万个 家庭新能源指标占比提高到80%。"),
-                doc("2025年鹿鸣堡新能源指标7万个,与上年持平。")]
-    assert answerer.answer("2025年鹿鸣堡新能源指标有多少个", passages).startswith("7万个 [2]")
+                doc("2025年鹿鸣堡新能源指标6万个,与上年持平。")]
+    assert answerer.answer("2025年鹿鸣堡新能源指标有多少个", passages).startswith("6万个 [2]")
