@@ -431,7 +431,10 @@ class ExtractiveAnswerer:
         if asked.expects == "code":  # a listing code stands right after the name it belongs to: "蓝鲸科技 (2468.HK)"
             anchors = [end for _, end in named]
         if not anchors:
-            return items[0][1] if not asked.attributes else ""
+            if asked.attributes:
+                return ""
+            typed = [item for _, item in items if asked.kind_noun and item.endswith(asked.kind_noun[-1])]
+            return (typed or [items[0][1]])[0]
         # English spends about twice the characters of Chinese on the same words.
         reach = _REACH.get(asked.expects, 20) * (2 if language_of(sentence) == "en" else 1)
 
@@ -454,7 +457,9 @@ class ExtractiveAnswerer:
                 # In the clause that names the asked metric ("联赛将于3月20日开赛", not "须于3月2日报名").
                 with_head = not head_at or any(not _CLAUSE.search(sentence[min(a, pos) : max(a, pos)]) for a in head_at)
                 off_head = min((gap(pos, item, a) for a in head_at), default=0)
-                near.append((echo, -around, not with_head, not beside_name, off_head, distance, pos, item))
+                # "哪支球队": a name ending in the asked kind ("…队") is of the kind asked for.
+                typed = bool(asked.kind_noun) and item.endswith(asked.kind_noun[-1])
+                near.append((echo, not typed, -around, not with_head, not beside_name, off_head, distance, pos, item))
         near = [n for n in near if self._in_asked_period(sentence, n[-2], asked)]
         if not near:
             return ""
@@ -561,6 +566,8 @@ class ExtractiveAnswerer:
                 # "嘉兴市", but not the idiom "众志成城".
                 names += [w for w in words(text, self.lexicon)
                           if len(w) >= 2 and _PLACE_SUFFIX.fullmatch(w) and dictionary_tag(w) in ("", "ns")]
+            if len(asked.kind_noun) == 1:  # "E组", "3号": a label and the asked kind, which no tagger calls a name
+                names += re.findall(rf"(?<![A-Za-z\d])(?:[A-Z]{{1,2}}|\d{{1,3}}){asked.kind_noun}", text)
             if asked.expects == "person":
                 for m in _AFTER_ROLE.finditer(text):
                     # "主演为周青、陈岚和林默": every name of the list after the role.

@@ -95,6 +95,18 @@ _QUARTER_NUMBER = {"一": "1", "二": "2", "三": "3", "四": "4", "first": "1",
 PROPER_TAGS = ("nr", "nrt", "nrfg", "ns", "nt", "nz")
 
 
+# "哪个组", "哪支球队", "哪部电影": the noun after the "which" names the kind of thing asked for.
+_WHICH = re.compile(r"哪(?:一个|个|一|支|家|部|款|位|种|所|座|条|项|只|届|场)")
+
+
+def _which_noun(question: str) -> str:
+    which = _WHICH.search(question)
+    first = next(iter(cut_with_tags(question[which.end() :])), ("", "")) if which else ("", "")
+    # A one-character kind ("组") is tagged as anything; a longer one must be a noun.
+    noun = first[1].startswith("n") or (len(first[0]) == 1 and first[1] not in ("d", "p", "u", "uj", "m", "x", "v", "r", "c", "y"))
+    return first[0] if noun and re.fullmatch(r"[\u4e00-\u9fff]{1,3}", first[0]) else ""
+
+
 @dataclass
 class Asked:
     """The parts of a question an answer has to match."""
@@ -110,6 +122,7 @@ class Asked:
     measure: str = ""  # the unit a "多少/几" question counts in ("人" in "多少人"; "钱" for money)
     named_companies: set[str] = field(default_factory=set)  # the entities that are companies, listed or not
     head: str = ""  # the attribute a figure is asked of ("产量" in "2022年棉花产量是多少")
+    kind_noun: str = ""  # what a "哪个/哪支" question asks for ("组" in "在哪个组", "球队" in "哪支球队")
 
 
 def periods_in(text: str) -> set[str]:
@@ -276,4 +289,5 @@ def analyse(question: str, lexicon: Lexicon) -> Asked:
         text=question, language=language_of(question), expects=expects, entities=entities,
         companies=companies, attributes=attributes, periods=periods_in(question), numbers=numbers,
         measure=unit.group(1) if unit else "", named_companies=companies_named(" ".join(entities), lexicon), head=head,
+        kind_noun=_which_noun(question),
     )

@@ -423,3 +423,10 @@ def test_a_space_between_chinese_words_ends_a_headline_clause(answerer) -> None:
     passages = [doc("2025年鹿鸣堡小客车指标配额为10万个 家庭新能源指标占比提高到80%。"),
                 doc("2025年鹿鸣堡新能源指标6万个,与上年持平。")]
     assert answerer.answer("2025年鹿鸣堡新能源指标有多少个", passages).startswith("6万个 [2]")
+
+
+def test_a_which_question_is_answered_by_an_item_of_the_asked_kind(answerer) -> None:
+    assert analyse("鹿鸣堡杯青岚队在哪个组", answerer.lexicon).kind_noun == "组"
+    assert analyse("鹿鸣堡杯季军是哪支球队", answerer.lexicon).kind_noun == "球队"
+    passages = [doc("记者周青报道,鹿鸣堡杯C组最后一轮比赛中青岚队获胜。")]
+    assert answerer.answer("鹿鸣堡杯青岚队在哪个组", passages).startswith("C组 [1]")
