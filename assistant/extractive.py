@@ -524,6 +524,9 @@ class ExtractiveAnswerer:
                     continue  # "3D", "5G": part of a name
                 if not unit and after.startswith("、"):
                     continue  # "1、官网": a list's number
+                if text[max(match.start() - 1, 0) : match.start()] == "第" and not (
+                        _DURATION.search(asked.text) or re.search(r"(?:几|多少)个?[\u4e00-\u9fff]", asked.text)):
+                    continue  # "第九个季度" is an order, no amount; it answers only "how long" or "how many quarters"
                 if re.fullmatch(r"[一两二]", number) or (not unit and not re.search(r"\d", number)):
                     continue  # "一名官员", "三" in "近三年": wording, not an amount
                 if re.fullmatch(r"(?:19|20)\d\d", number) and (not unit or unit.startswith("年")):

@@ -88,7 +88,9 @@ NUMBER_WITH_UNIT = re.compile(
 )
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 _QUARTER = re.compile(
-    r"(?:(?<![同每单])第?([一二三四1-4])季度|\bQ([1-4])\b|\b(first|second|third|fourth) quarter|([上下])半年|\bH([12])\b)", re.I
+    r"(?:(?<![同每单])第?([一二三四1-4])季度|(?<![A-Za-z])Q([1-4])(?![\dA-Za-z])|\b(first|second|third|fourth) quarter"
+    r"|([上下])半年|(?<![A-Za-z])H([12])(?![\dA-Za-z]))",  # "2025Q3" and "2025年Q3" too
+    re.I,
 )
 _QUARTER_NUMBER = {"一": "1", "二": "2", "三": "3", "四": "4", "first": "1", "second": "2", "third": "3", "fourth": "4"}
 # Part-of-speech tags of proper names: person, place, organisation, other proper noun, Latin word.

@@ -430,3 +430,18 @@ def test_a_which_question_is_answered_by_an_item_of_the_asked_kind(answerer) -> 
     assert analyse("鹿鸣堡杯季军是哪支球队", answerer.lexicon).kind_noun == "球队"
     passages = [doc("记者周青报道,鹿鸣堡杯C组最后一轮比赛中青岚队获胜。")]
     assert answerer.answer("鹿鸣堡杯青岚队在哪个组", passages).startswith("C组 [1]")
+
+
+def test_a_quarter_written_after_its_year_is_read_as_that_quarter(answerer) -> None:
+    from assistant.question import periods_in
+
+    assert periods_in("revenue +34% in 2025Q3") == {"2025", "Q3"} == periods_in("蓝鲸2025年Q3营收")
+    assert periods_in("2025H1 revenue") == {"2025", "H1"} and not periods_in("FAQ3 HQ1")
+    passages = [doc("Bluewhale cloud revenue +34% in 2025Q3; shares up more than 80%.", date="2026-01-05")]
+    assert answerer.answer("蓝鲸云2025年第二季度的收入增速是多少?", passages) == REFUSALS["zh"]
+
+
+def test_an_ordinal_answers_only_a_question_that_counts(answerer) -> None:
+    passages = [doc("2025年,蓝鲸AI产品收入已连续第九个季度实现三位数的同比增长。", date="2026-01-05")]
+    assert answerer.answer("蓝鲸2025年第二季度AI产品收入增速是多少?", passages) == REFUSALS["zh"]
+    assert answerer.answer("蓝鲸AI产品收入连续几个季度三位数增长?", passages).startswith("九个 [1]")
