@@ -106,6 +106,8 @@ _RATE = re.compile(
 )
 # Questions that ask for a rate or a share itself, which only a percentage (or a multiple) states.
 _RATIO = re.compile(r"率(?!先|领)|比例|占比|比重|份额|百分比|\b(?:rate|ratio|margin|percentage|share of)\b", re.I)
+# Questions that ask for a multiple: a valuation multiple or "how many times".
+_MULTIPLE = re.compile(r"\bmultiples?\b|倍数|多少倍|几倍|市盈率|市净率|市销率|\bP/[EBS]\b|\bPE\b", re.I)
 # What is left of a piece once dates, times, figures and punctuation are gone: "Oct 13, 2022 .." and
 # "2022-08-02 10:57" (dates of search-result snippets) say nothing.
 _CONTENT = re.compile(r"[\d\s\W_]+|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b")
@@ -225,6 +227,8 @@ def _unit_fits(unit: str, asked: Asked) -> bool:
         return False
     if unit in ("%", "percent", "‰"):
         return asked.measure == "" and _RATE.search(asked.text) is not None
+    if _MULTIPLE.search(asked.text) and unit and unit not in ("倍", "x", "times"):
+        return False  # "what P/E multiple" is answered by "50x", not by the "十二个月" of its definition
     if _RATIO.search(asked.text) and unit and unit not in ("倍", "x", "个百分点", "百分点"):
         return False  # "增长率是多少" is answered by a rate, not by the amount beside it ("27万亿元")
     if not asked.measure or not unit:

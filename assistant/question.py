@@ -280,6 +280,8 @@ def analyse(question: str, lexicon: Lexicon) -> Asked:
         if w not in entity_words and w not in _QUESTION_WORDS and not re.fullmatch(r"[\d.,%年月日季度q]+|[a-z]", w)
         and dictionary_tag(w) not in _FUNCTION_TAGS
     ]
+    # "P/E", "EV/EBITDA": an abbreviation written with a slash is one word, which word cutting splits in letters.
+    attributes += [a.lower() for a in re.findall(r"\b[A-Za-z]{1,6}/[A-Za-z]{1,6}\b", question) if a.lower() not in attributes]
     expects = expected_kind(question)
     if expects == "code":  # "股票代码" names the kind of answer, like a measure word
         attributes = [a for a in attributes if not _CODE_WORD.search(a)]

@@ -445,3 +445,17 @@ def test_an_ordinal_answers_only_a_question_that_counts(answerer) -> None:
     passages = [doc("2025年,蓝鲸AI产品收入已连续第九个季度实现三位数的同比增长。", date="2026-01-05")]
     assert answerer.answer("蓝鲸2025年第二季度AI产品收入增速是多少?", passages) == REFUSALS["zh"]
     assert answerer.answer("蓝鲸AI产品收入连续几个季度三位数增长?", passages).startswith("九个 [1]")
+
+
+def test_a_multiple_question_keeps_its_slash_abbreviation_and_wants_a_multiple(embedder) -> None:
+    lexicon = Lexicon.load(Path(__file__).resolve().parents[1] / "corpus" / "lexicon.yaml")
+    for alias in ("蓝鲸", "Bluewhale"):  # a user's company, listed with its two names
+        lexicon.canonical[alias.lower()] = "蓝鲸"
+        lexicon.aliases.setdefault("蓝鲸", []).append(alias)
+    answerer = ExtractiveAnswerer(lexicon, REFUSALS, embedder=embedder)
+    asked = analyse("What trailing P/E multiple does Bluewhale trade at?", answerer.lexicon)
+    assert "p/e" in asked.attributes
+    # The Chinese definition matches the asked multiple across languages; its "十二个月" is no multiple.
+    passages = [doc("蓝鲸的估值常用市盈率TTM衡量。市盈率TTM是用当前股价除以最近十二个月(trailing twelve months)的每股收益。"),
+                doc("Bluewhale's trailing multiple above 40x means investors pay more than forty times last year's earnings.")]
+    assert answerer.answer("What trailing P/E multiple does Bluewhale trade at?", passages).startswith("40x [2]")
