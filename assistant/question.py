@@ -261,7 +261,9 @@ def analyse(question: str, lexicon: Lexicon) -> Asked:
             entities = [subject.name if e.lower() in name else e for e in entities]
         if not any(name in e.lower() or e.lower() in name for e in entities):
             entities.append(subject.name)
-    entities = [e for e in dict.fromkeys(entities) if e not in measures]
+    # "新手机" is in jieba's dictionary as a proper noun, but it is an adjective and a common noun: a description.
+    entities = [e for e in dict.fromkeys(entities) if e not in measures and not (
+        len(e) >= 3 and dictionary_tag(e[0]) == "a" and dictionary_tag(e[1:]) == "n")]
     for company in companies:  # a lexicon name the tagger missed still names the subject
         if not any(company.lower() in e.lower() or e.lower() in company.lower() for e in entities):
             entities.append(next((a for a in lexicon.aliases_of(company) if a.lower() in question.lower()), company))

@@ -459,3 +459,9 @@ def test_a_multiple_question_keeps_its_slash_abbreviation_and_wants_a_multiple(e
     passages = [doc("蓝鲸的估值常用市盈率TTM衡量。市盈率TTM是用当前股价除以最近十二个月(trailing twelve months)的每股收益。"),
                 doc("Bluewhale's trailing multiple above 40x means investors pay more than forty times last year's earnings.")]
     assert answerer.answer("What trailing P/E multiple does Bluewhale trade at?", passages).startswith("40x [2]")
+
+
+def test_an_adjective_and_a_common_noun_are_a_description_not_a_name_to_look_for(answerer) -> None:
+    assert "新手机" not in analyse("2025年蓝鲸春季发布会的新手机", answerer.lexicon).entities
+    passages = [doc("3月9日,蓝鲸召开2025年春季发布会,推出了Orca X手机和两款平板。")]
+    assert answerer.answer("2025年蓝鲸春季发布会的新手机", passages) != REFUSALS["zh"]
