@@ -106,6 +106,8 @@ _RATE = re.compile(
 )
 # Questions that ask for a rate or a share itself, which only a percentage (or a multiple) states.
 _RATIO = re.compile(r"率(?!先|领)|比例|占比|比重|份额|百分比|\b(?:rate|ratio|margin|percentage|share of)\b", re.I)
+# Words that make the figure after them a bound, not the figure itself.
+_BOUND_BEFORE = re.compile(r"(?:突破|超过|超出|超|逾|多于|不少于|近|接近|more than|over|above|nearly|almost)\s*$", re.I)
 # Questions that ask for a multiple: a valuation multiple or "how many times".
 _MULTIPLE = re.compile(r"\bmultiples?\b|倍数|多少倍|几倍|市盈率|市净率|市销率|\bP/[EBS]\b|\bPE\b", re.I)
 # What is left of a piece once dates, times, figures and punctuation are gone: "Oct 13, 2022 .." and
@@ -507,6 +509,15 @@ class ExtractiveAnswerer:
         asked_parts = {p for p in asked.periods if not p.isdigit()}
         if years and asked_years and not years & asked_years:
             return False
+        if len(years) > 1 and asked_years:
+            # "2021年和2022年…的78.43亿元和60.40亿元": figures listed in the order of the years listed.
+            clause = text[max(text.rfind(c, 0, pos) for c in ",，;；。") + 1 :]
+            clause = clause[: min((i for i in (clause.find(c) for c in ",，;；。") if i >= 0), default=len(clause))]
+            in_order = [y for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?=\s*年)", clause)]
+            figures = [m.start() for m in NUMBER_WITH_UNIT.finditer(clause) if m.group(2) and not m.group(2).startswith("年")]
+            offset = text.find(clause)
+            if len(in_order) == len(figures) > 1 and pos - offset in figures:
+                return in_order[figures.index(pos - offset)] in asked_years
         return not (parts and parts - asked_parts and asked_years)
 
     @staticmethod
@@ -760,6 +771,8 @@ class ExtractiveAnswerer:
             s.score = 0.0
             if asked.expects == "number" and _SEQUENTIAL.search(clause) and not _SEQUENTIAL.search(asked.text):
                 s.score -= 0.3  # growth unqualified means year on year: a quarter-on-quarter rate is another figure
+            if asked.expects == "number" and s.lead and _BOUND_BEFORE.search(s.text[: max(s.text.find(s.lead), 0)]):
+                s.score -= 0.1  # "已突破60亿" bounds a figure that another source may state exactly ("60.39亿")
             if asked.expects == "reason" and _CAUSAL.search(s.text):
                 s.score += 0.2
             if asked.expects in _NAMED and s.lead and re.search(_NAMING + re.escape(s.lead), s.text):
@@ -962,6 +975,9 @@ class ExtractiveAnswerer:
                 continue
             by_source.setdefault(str(s.doc.metadata.get("source", "")), s)
         figures = {re.sub(r"[\s,]", "", s.lead) for s in by_source.values()}
+        values = sorted(float(m.group(0)) for f in figures if (m := re.match(r"\d+(?:\.\d+)?", f)))
+        if values and len(values) == len(figures) and values[-1] <= values[0] * 1.01:
+            return []  # "60.39亿" and "60.40亿": one figure, rounded differently
         if len(by_source) < 2 or len(figures) < 2 or len({s.text for s in by_source.values()}) < 2:
             return []
         return sorted(by_source.values(), key=lambda s: s.date, reverse=True)

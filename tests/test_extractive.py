@@ -465,3 +465,22 @@ def test_an_adjective_and_a_common_noun_are_a_description_not_a_name_to_look_for
     assert "新手机" not in analyse("2025年蓝鲸春季发布会的新手机", answerer.lexicon).entities
     passages = [doc("3月9日,蓝鲸召开2025年春季发布会,推出了Orca X手机和两款平板。")]
     assert answerer.answer("2025年蓝鲸春季发布会的新手机", passages) != REFUSALS["zh"]
+
+
+def test_an_exact_figure_outranks_a_bound_on_it(answerer) -> None:
+    passages = [doc("截至2月6日,2025年鹿鸣堡春节档总票房已突破60亿。", source="a.md"),
+                doc("2025年鹿鸣堡春节档总票房为60.39亿。", source="b.md")]
+    assert answerer.answer("2025年鹿鸣堡春节档的总票房是多少", passages).startswith("60.39亿 [2]")
+
+
+def test_figures_listed_after_listed_years_belong_to_them_in_order(answerer) -> None:
+    passages = [doc("今年鹿鸣堡春节档票房已超越2024年和2025年春节档总票房的78.43亿元和60.40亿元。")]
+    assert answerer.answer("2025年鹿鸣堡春节档的总票房是多少", passages).startswith("60.40亿元 [1]")
+    assert answerer.answer("2024年鹿鸣堡春节档的总票房是多少", passages).startswith("78.43亿元 [1]")
+
+
+def test_one_figure_rounded_differently_is_no_disagreement(answerer) -> None:
+    rounded = [doc("2025年鹿鸣堡春节档总票房为60.39亿元。", source="a.md"), doc("2025年鹿鸣堡春节档总票房为60.40亿元。", source="b.md")]
+    assert answerer.answer("2025年鹿鸣堡春节档的总票房是多少", rounded).startswith("60.39亿元 [1]")
+    other = [doc("2025年鹿鸣堡春节档总票房为60.39亿元。", source="a.md"), doc("2025年鹿鸣堡春节档总票房为70.40亿元。", source="b.md")]
+    assert answerer.answer("2025年鹿鸣堡春节档的总票房是多少", other).startswith("各来源的数字不一致")
