@@ -283,6 +283,9 @@ def _misread_name(text: str, name: str, kind: str) -> bool:
         return True
     if kind == "person" and _EVENT_AFTER.match(text[at + len(name) :]):
         return True  # "鹿鸣堡冬奥会", "赤狐杯": a name before an event's name is its host, not a person
+    if kind != "place" and _AFTER_ROLE.match(text[at + len(name) :]) and _name_after_role(
+            _AFTER_ROLE.match(text[at + len(name) :]).group(1)):
+        return True  # "鹿鸣堡选手林默": a name before a role and the role's holder describes the holder
     return kind == "place" and re.match(r"表示|说|称|因|认为|指出", after) is not None
 
 

@@ -484,3 +484,8 @@ def test_one_figure_rounded_differently_is_no_disagreement(answerer) -> None:
     assert answerer.answer("2025年鹿鸣堡春节档的总票房是多少", rounded).startswith("60.39亿元 [1]")
     other = [doc("2025年鹿鸣堡春节档总票房为60.39亿元。", source="a.md"), doc("2025年鹿鸣堡春节档总票房为70.40亿元。", source="b.md")]
     assert answerer.answer("2025年鹿鸣堡春节档的总票房是多少", other).startswith("各来源的数字不一致")
+
+
+def test_a_name_before_a_role_and_its_holder_only_describes_the_holder(answerer) -> None:
+    passages = [doc("在青岚杯男子500米决赛中,鹿鸣堡选手林默夺得金牌,创造新的赛会纪录。")]
+    assert answerer.answer("青岚杯男子500米金牌", passages).startswith("林默 [1]")
