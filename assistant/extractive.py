@@ -78,6 +78,7 @@ _DATE_ITEM = re.compile(
     re.I,
 )
 _YEAR_ONLY = re.compile(r"^(?:19|20)\d\d\s*年$")
+_ASKS_YEAR = re.compile(r"哪一?年|几几年|年份|\b(?:which|what) year\b", re.I)
 _PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,6}(?:市|省|县|区|镇|州|国|岛|城|村|湾|港)")
 # A person named right after a role ("嫌疑人林默", "导演周青"): the tagger misses many foreign and rare names.
 _AFTER_ROLE = re.compile(
@@ -860,7 +861,17 @@ class ExtractiveAnswerer:
         votes = Counter(_key(s.lead) for s in {(_key(s.lead), s.passage): s for s in found}.values())
         for s in found:
             s.score += 0.15 * min(votes[_key(s.lead)] - 1, 3) if asked.expects not in ("reason", "any") else 0.0
-        return asked, sorted(found, key=lambda s: -s.score), sorted(sentences, key=lambda s: -s.score)
+        found = sorted(found, key=lambda s: -s.score)
+        if found and asked.expects == "date" and _YEAR_ONLY.match(found[0].lead) and not _ASKS_YEAR.search(asked.text):
+            # A year alone is the least precise answer to "when": a day of that year that another close sentence
+            # states refines it ("2025年12月9日" over "将于2025年年底").
+            year = found[0].lead.replace(" ", "")
+            finer = [s for s in found[1:] if s.score >= 0.8 * found[0].score and s.lead.replace(" ", "").startswith(year)
+                     and not _YEAR_ONLY.match(s.lead)]
+            if finer:
+                found.remove(finer[0])
+                found.insert(0, finer[0])
+        return asked, found, sorted(sentences, key=lambda s: -s.score)
 
     def stream(self, question: str, documents: list[Document]) -> Iterator[str]:
         """The answer line by line: each line goes out as soon as it is chosen."""

@@ -489,3 +489,12 @@ def test_one_figure_rounded_differently_is_no_disagreement(answerer) -> None:
 def test_a_name_before_a_role_and_its_holder_only_describes_the_holder(answerer) -> None:
     passages = [doc("在青岚杯男子500米决赛中,鹿鸣堡选手林默夺得金牌,创造新的赛会纪录。")]
     assert answerer.answer("青岚杯男子500米金牌", passages).startswith("林默 [1]")
+
+
+def test_a_stated_day_outranks_a_year_alone_unless_the_year_is_asked(answerer) -> None:
+    passages = [doc("发言人表示,关于青岚客机的引进,首架将于2025年年底交付并尽早投入运营。", source="a.md"),
+                doc("2025年12月9日,蓝鲸航空将全球首架青岚客机交付给用户。", source="b.md"),
+                doc("2025年12月9日,首架青岚客机交付,首个用户为此举行了仪式。", source="c.md")]
+    assert answerer.answer("首架青岚客机的交付日时间?", passages).startswith("2025年12月9日 [")
+    year_only = [doc("蓝鲸航空于2019年首次交付青岚客机,此后订单持续增长。")]
+    assert answerer.answer("蓝鲸航空哪一年首次交付青岚客机?", year_only).startswith("2019年 [1]")
