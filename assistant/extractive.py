@@ -81,10 +81,9 @@ _YEAR_ONLY = re.compile(r"^(?:19|20)\d\d\s*年$")
 _ASKS_YEAR = re.compile(r"哪一?年|几几年|年份|\b(?:which|what) year\b", re.I)
 _PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,6}(?:市|省|县|区|镇|州|国|岛|城|村|湾|港)")
 # A person named right after a role ("嫌疑人林默", "导演周青"): the tagger misses many foreign and rare names.
-_AFTER_ROLE = re.compile(
-    r"(?:嫌疑人|凶手|枪手|导演|主演|演员|选手|球员|总统|总理|首相|市长|主席|得主|冠军|记者|作者|编剧|主持人|创始人)[:：为是由]?"
-    r"([\u4e00-\u9fff·]{2,6})"
-)
+_ROLE_WORDS = (r"(?:嫌疑人|凶手|枪手|导演|主演|演员|选手|球员|总统|总理|首相|市长|主席|领导人|外长|部长"
+               r"|得主|冠军|记者|作者|编剧|主持人|创始人)")
+_AFTER_ROLE = re.compile(_ROLE_WORDS + r"[:：为是由]?([\u4e00-\u9fff·]{2,6})")
 # Right after a date, a verb of saying makes it the day something was said or reported ("网站3月5日发表…的报道",
 # "发言人1月31日确认…的日期"), not the day of the asked event.
 _SAID_AFTER = re.compile(r"\s*(?:发表|报道|报导|撰文|发文|称|表示|透露|指出|获悉|援引|引述|确认|回应)")
@@ -284,10 +283,12 @@ def _misread_name(text: str, name: str, kind: str) -> bool:
         return True
     if kind == "person" and _EVENT_AFTER.match(text[at + len(name) :]):
         return True  # "鹿鸣堡冬奥会", "赤狐杯": a name before an event's name is its host, not a person
-    if kind != "place" and _AFTER_ROLE.match(text[at + len(name) :]) and _name_after_role(
-            _AFTER_ROLE.match(text[at + len(name) :]).group(1)):
-        return True  # "鹿鸣堡选手林默": a name before a role and the role's holder describes the holder
-    return kind == "place" and re.match(r"表示|说|称|因|认为|指出", after) is not None
+    role = re.match(r"[\u4e00-\u9fff]{0,4}?" + _AFTER_ROLE.pattern, text[at + len(name) :])
+    if role and _name_after_role(role.group(1)):
+        return True  # "鹿鸣堡选手林默", "青岚末任总统周青": a name before a role and its holder describes the holder
+    if kind == "place" and re.match(r"[\u4e00-\u9fff]{0,4}?" + _ROLE_WORDS, text[at + len(name) :]):
+        return True  # "这位青岚末任领导人的葬礼": a place before a role says whose role, not where something happens
+    return kind == "place" and re.match(r"表示|说|称|因|认为|指出|宣布|强调|透露", after) is not None
 
 
 def _unit_of(item: str) -> str:

@@ -498,3 +498,11 @@ def test_a_stated_day_outranks_a_year_alone_unless_the_year_is_asked(answerer) -
     assert answerer.answer("首架青岚客机的交付日时间?", passages).startswith("2025年12月9日 [")
     year_only = [doc("蓝鲸航空于2019年首次交付青岚客机,此后订单持续增长。")]
     assert answerer.answer("蓝鲸航空哪一年首次交付青岚客机?", year_only).startswith("2019年 [1]")
+
+
+def test_a_place_before_a_role_or_a_speakers_verb_is_no_answer_to_where(answerer) -> None:
+    passages = [doc("冰岛末任领导人林默的葬礼将于9月3日举行,并对公众开放。"),
+                doc("据悉,冰岛宣布周青因日程原因无法参加这位冰岛末任领导人的葬礼。")]
+    assert answerer.answer("林默的葬礼将在哪里举行?", passages) == REFUSALS["zh"]
+    venue = [doc("冰岛末任领导人林默的葬礼将于9月3日在鹿鸣堡市举行。")]
+    assert answerer.answer("林默的葬礼将在哪里举行?", venue).startswith("鹿鸣堡")
