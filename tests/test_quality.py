@@ -56,8 +56,8 @@ def test_a_fixed_slice_of_outside_chinese_news_qa_keeps_its_answer_and_refusal_r
     right, answerable, refused, unanswerable = score(assistant, questions)
     print(f"rgb slice: answerable strict {right}/{answerable}, unanswerable refused {refused}/{unanswerable}")
     assert (answerable, unanswerable) == (16, 4)
-    assert right >= 13
-    assert refused >= 2
+    assert right >= 15  # measured 16 (2026-12-01)
+    assert refused >= 3  # measured 4
 
 
 def test_english_questions_over_the_chinese_article_alone_are_answered_and_the_unanswerable_refused(assistant_factory) -> None:
