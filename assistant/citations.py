@@ -81,7 +81,13 @@ def check(text: str, passages: list[Passage], computed: set[str] | None = None) 
     computed = {c.replace(",", "") for c in computed or ()}
     citations: list[Citation] = []
     uncited: list[dict] = []
-    for sentence in split_sentences(text):
+    pieces: list[str] = []
+    for piece in split_sentences(text):
+        if pieces and not re.sub(r"[\s.。;；,，!！?？…]", "", strip_markers(piece)) and markers_in(piece):
+            pieces[-1] += piece  # "…earnings… [1]." is cut after the ellipsis: the marker belongs to the sentence before
+        else:
+            pieces.append(piece)
+    for sentence in pieces:
         numbers = _claim_numbers(sentence)
         markers = [m for m in markers_in(sentence) if 1 <= m <= len(passages)]
         if not markers:

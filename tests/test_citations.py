@@ -143,3 +143,11 @@ def test_an_english_restatement_of_a_chinese_scaled_figure_is_supported_by_the_c
     assert [c.supported for c in citations] == [True, True]
     citations, _ = check("It counts 745 million users [1].", [users])
     assert [c.supported for c in citations] == [False], "a figure the passage does not give is still unsupported"
+
+
+def test_a_marker_after_a_quotes_ellipsis_cites_the_sentence_before_it() -> None:
+    meta = {"source": "note.md", "title": "t", "date": "", "type": "article"}
+    passage = Passage("u1", "Bluewhale's multiple above 40x means investors pay forty times last year's earnings, a sign of hope.", meta)
+    answer = "40x [1]\nBluewhale's multiple above 40x means investors pay forty times last year's earnings… [1]."
+    citations, uncited = check(answer, [passage])
+    assert uncited == [] and [c.supported for c in citations] == [True, True]
