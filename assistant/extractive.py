@@ -291,6 +291,14 @@ def _misread_name(text: str, name: str, kind: str) -> bool:
     return kind == "place" and re.match(r"表示|说|称|因|认为|指出|宣布|强调|透露", after) is not None
 
 
+def _only_compared_with(text: str, names: list[str]) -> bool:
+    """Every mention of the name is the yardstick of a comparison ("定价比赤狐慢", "faster than Redfox"): the
+    sentence speaks of something else."""
+    low = text.lower()
+    spots = [m.start() for n in names for m in re.finditer(re.escape(n.lower()), low)]
+    return bool(spots) and all(re.search(r"(?:比|不如|than)\s*$", low[:at]) for at in spots)
+
+
 def _unit_of(item: str) -> str:
     match = NUMBER_WITH_UNIT.fullmatch(item.strip())
     return (match.group(2) or "").lower() if match else ""
@@ -342,7 +350,7 @@ class ExtractiveAnswerer:
                 previous = piece
             in_passage = out[first:]
             for i, sentence in enumerate(in_passage):
-                sentence.following = [t.text for t in in_passage[i + 1 : i + 4]]
+                sentence.following = [t.text for t in in_passage[i + 1 : i + 5]]
         return out
 
     def _row_sentences(self, row: dict[str, str], meta: dict, asked: Asked) -> list[str]:
@@ -656,12 +664,16 @@ class ExtractiveAnswerer:
             return False  # a question copied from a news page, or a headline that repeats it, answers nothing
         if not self._about(asked, s.context):
             return False
-        if (asked.companies or asked.named_companies) and not self._names_found(asked, s.text)[0]:
+        asked_companies = {self.lexicon.resolve(e) for e in asked.entities} | set(asked.companies)
+        # Another asked name ("AI" in "Bluewhale's AI cloud revenue") does not make a sentence about the asked company.
+        company_names = [e for e in asked.entities if self.lexicon.resolve(e) in asked.companies or e in asked.named_companies]
+        if (asked.companies or asked.named_companies) and not self._names_found(
+                Asked(**{**asked.__dict__, "entities": company_names or asked.entities}), s.text)[0]:
             # The passage (or the sentence before) names the subject but this sentence may be about another one:
             # only when it names no other company does the subject carry over.
-            asked_companies = {self.lexicon.resolve(e) for e in asked.entities} | set(asked.companies)
             # A "company" made of the question's own words ("海洋智能" in a question about 海洋 robots) is a topic.
-            if any(not _echoes(c, asked.text) for c in companies_named(s.text, self.lexicon) - asked_companies):
+            if any(not _echoes(c, asked.text) and not _only_compared_with(s.text, self._names_for(c))
+                   for c in companies_named(s.text, self.lexicon) - asked_companies):
                 return False
         if (asked.expects in ("number", "date") and asked.entities and language_of(s.text) == asked.language
                 and not self._names_found(asked, s.text)[0] and self._opens_with_another_name(s.text, asked)):
@@ -695,6 +707,10 @@ class ExtractiveAnswerer:
             if at >= 0 and not periods_in(s.text[:at]) and not asked.periods & periods_in(
                     f"{s.previous} {s.doc.metadata.get('title', '')} {s.date}"):
                 return False
+        if s.lead and asked.expects == "entity" and s.row is not None and "metric" in s.row:
+            kind = re.search(r"(?:哪些|哪几个?|哪[个种类]|什么)([\u4e00-\u9fff]{2})", asked.text)
+            if kind and kind.group(1) in s.row["metric"]:
+                return False  # the row counts the asked things ("核心要素: 4 个"): its company is none of them
         return bool(s.lead)
 
     @staticmethod
@@ -892,6 +908,11 @@ class ExtractiveAnswerer:
             # The sentence that matches a "why" question often restates it ("X did not do Y"); the explanation
             # comes next in the passage ("而是…").
             yield "\n" + self._quote(_Sentence(best.following[0], best.passage, best.rank, best.doc, lead=best.lead), asked)
+            return
+        if asked.expects == "any" and re.search(r"[:：]\s*$", best.text) and best.following:
+            # A sentence that introduces a list ("…需要四个条件:") is answered by the list that follows it.
+            for item in best.following[:4]:
+                yield "\n" + self._quote(_Sentence(item, best.passage, best.rank, best.doc, lead=best.lead), asked)
             return
         if asked.expects in ("reason", "any"):
             # An explanation or description may take more than one sentence: up to two more that score close.

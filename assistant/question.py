@@ -46,7 +46,9 @@ _EXPECTS: list[tuple[str, re.Pattern[str]]] = [
     (
         "person",
         re.compile(
-            r"谁|哪位|主演|导演|演员|扮演|得主|作者|创始人|创办人|总理|总统|首相|市长|主席|董事长|主持人|火炬手|编剧|选手|球员|运动员|歌手|"
+            # A role word followed by a verb of saying or thinking ("作者预计…") is who speaks, not what is asked.
+            r"谁|哪位|(?:主演|导演|演员|扮演|得主|作者|创始人|创办人|总理|总统|首相|市长|主席|董事长|主持人|火炬手|编剧|选手|球员|运动员|歌手)"
+            r"(?!认为|预计|预期|表示|指出|强调|判断|提到|写道|觉得|相信|估计|看好|称|说)|"
             r"\bwho\b|\bwhom\b|founder|\bceo\b|director|chairman|actor|actress",
             re.I,
         ),
@@ -197,7 +199,7 @@ _INTERROGATIVES: list[tuple[str, re.Pattern[str]]] = [
     ("place", re.compile(_WHERE, re.I)),
     ("number", re.compile(r"多少|多长|多久|多大|多高|多远|多重|几[个次家款名位年天人所支只倍成纳]|"
                           r"\bhow (much|many|fast|large|big|long|high)\b", re.I)),
-    ("entity", re.compile(r"哪[个家部支款只所种些队国项]|\bwhich\b", re.I)),
+    ("entity", re.compile(r"哪[一两几二三四五六七八九十]?[个家部支款只所种些队国项重类点]|\bwhich\b", re.I)),
 ]
 
 

@@ -506,3 +506,44 @@ def test_a_place_before_a_role_or_a_speakers_verb_is_no_answer_to_where(answerer
     assert answerer.answer("林默的葬礼将在哪里举行?", passages) == REFUSALS["zh"]
     venue = [doc("冰岛末任领导人林默的葬礼将于9月3日在鹿鸣堡市举行。")]
     assert answerer.answer("林默的葬礼将在哪里举行?", venue).startswith("鹿鸣堡")
+
+
+def test_a_role_word_before_a_verb_of_thinking_is_who_speaks_not_what_is_asked(answerer) -> None:
+    passages = [doc("作者预计,明年消费电子板块的投资主线将由“规模扩张”转向“盈利兑现”。")]
+    text = answerer.answer("作者预计明年消费电子板块的投资主线会转向什么?", passages)
+    assert "盈利兑现" in text and text != REFUSALS["zh"]
+
+
+def test_which_one_with_a_numeral_asks_for_a_name_not_a_figure(answerer) -> None:
+    passages = [doc("在文中讨论的三家公司里,蓝鲸科技最先在估值上兑现了AI价值,赤狐电子次之。")]
+    text = answerer.answer("文中讨论的三家公司里,哪一家最先在估值上兑现了AI价值?", passages)
+    assert "蓝鲸科技" in text.splitlines()[0]
+
+
+def test_another_asked_name_does_not_make_a_sentence_about_the_asked_company(answerer) -> None:
+    passages = [doc("蓝鲸科技和赤狐电子都在布局AI。赤狐电子2025年AI收入增长45%。")]
+    assert answerer.answer("蓝鲸科技2025年AI收入增长了多少?", passages) == REFUSALS["zh"]
+
+
+def test_a_company_named_only_as_the_yardstick_of_a_comparison_leaves_the_subject_in_place(answerer) -> None:
+    passages = [doc("蓝鲸科技的核心业务集中在社交,AI的赋能较为间接。"
+                    "这类赋能需要更长时间才能转化为业绩,因此市场对其AI价值的定价比赤狐电子慢一步。")]
+    text = answerer.answer("为什么市场对蓝鲸科技AI价值的定价较慢?", passages)
+    assert "更长时间" in text
+
+
+def test_a_dataset_row_that_counts_the_asked_things_does_not_answer_with_its_company(answerer) -> None:
+    row = doc(row_text({"company": "蓝鲸科技", "metric": "企业出海核心要素", "value": "3", "unit": "个"}), source="metrics.csv")
+    assert "蓝鲸科技" not in answerer.answer("企业出海需要哪些核心要素?", [row]).splitlines()[0]
+
+
+def test_a_sentence_that_introduces_a_list_is_answered_with_the_list(answerer) -> None:
+    passages = [doc("作者总结了企业出海所需的三个核心条件:\n\n- 本地渠道覆盖;\n- 品牌认知度;\n- 本地化团队。")]
+    text = answerer.answer("作者认为企业出海需要具备怎样的核心条件?", passages)
+    assert all(part in text for part in ("本地渠道覆盖", "品牌认知度", "本地化团队"))
+
+
+def test_which_with_a_count_asks_for_names_even_after_a_role_word(answerer) -> None:
+    passages = [doc("作者把蓝鲸科技增长加快的原因归结为两点:“出海”和“提价”。")]
+    text = answerer.answer("作者把蓝鲸科技增长加快的原因归结为哪两点?", passages)
+    assert "出海" in text.splitlines()[0]
