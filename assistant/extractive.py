@@ -285,9 +285,9 @@ def _misread_name(text: str, name: str, kind: str) -> bool:
         return True  # "鹿鸣堡冬奥会", "赤狐杯": a name before an event's name is its host, not a person
     role = re.match(r"[\u4e00-\u9fff]{0,4}?" + _AFTER_ROLE.pattern, text[at + len(name) :])
     if role and _name_after_role(role.group(1)):
-        return True  # "鹿鸣堡选手林默", "青岚末任总统周青": a name before a role and its holder describes the holder
+        return True  # "鹿鸣堡选手林默", "青岚前任市长周青": a name before a role and its holder describes the holder
     if kind == "place" and re.match(r"[\u4e00-\u9fff]{0,4}?" + _ROLE_WORDS, text[at + len(name) :]):
-        return True  # "这位青岚末任领导人的葬礼": a place before a role says whose role, not where something happens
+        return True  # "这位青岚前任市长的告别仪式": a place before a role says whose role, not where something happens
     return kind == "place" and re.match(r"表示|说|称|因|认为|指出|宣布|强调|透露", after) is not None
 
 
@@ -297,6 +297,18 @@ def _only_compared_with(text: str, names: list[str]) -> bool:
     low = text.lower()
     spots = [m.start() for n in names for m in re.finditer(re.escape(n.lower()), low)]
     return bool(spots) and all(re.search(r"(?:比|不如|than)\s*$", low[:at]) for at in spots)
+
+
+def _figure_value(item: str) -> float | None:
+    match = re.match(r"\d+(?:\.\d+)?", re.sub(r"[\s,]", "", item))
+    return float(match.group(0)) if match else None
+
+
+def _meets(exact: float, bound: float | None, kind: str) -> bool:
+    """An exact figure agrees with a bound on it: at least a lower bound, or at most (and within a tenth of) "近"."""
+    if bound is None:
+        return False
+    return exact >= bound if kind == "above" else bound * 0.9 <= exact <= bound
 
 
 def _unit_of(item: str) -> str:
@@ -523,7 +535,7 @@ class ExtractiveAnswerer:
         if years and asked_years and not years & asked_years:
             return False
         if len(years) > 1 and asked_years:
-            # "2021年和2022年…的78.43亿元和60.40亿元": figures listed in the order of the years listed.
+            # "2023年和2024年…的15.82亿元和12.36亿元": figures listed in the order of the years listed.
             clause = text[max(text.rfind(c, 0, pos) for c in ",，;；。") + 1 :]
             clause = clause[: min((i for i in (clause.find(c) for c in ",，;；。") if i >= 0), default=len(clause))]
             in_order = [y for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?=\s*年)", clause)]
@@ -793,7 +805,7 @@ class ExtractiveAnswerer:
             if asked.expects == "number" and _SEQUENTIAL.search(clause) and not _SEQUENTIAL.search(asked.text):
                 s.score -= 0.3  # growth unqualified means year on year: a quarter-on-quarter rate is another figure
             if asked.expects == "number" and s.lead and _BOUND_BEFORE.search(s.text[: max(s.text.find(s.lead), 0)]):
-                s.score -= 0.1  # "已突破60亿" bounds a figure that another source may state exactly ("60.39亿")
+                s.score -= 0.1  # "已突破12亿" bounds a figure that another source may state exactly ("12.35亿")
             if asked.expects == "reason" and _CAUSAL.search(s.text):
                 s.score += 0.2
             if asked.expects in _NAMED and s.lead and re.search(_NAMING + re.escape(s.lead), s.text):
@@ -1010,13 +1022,25 @@ class ExtractiveAnswerer:
             if s.score < 0.9 * best.score or s.coverage < 0.75 or _unit_of(s.lead) != unit:
                 continue
             by_source.setdefault(str(s.doc.metadata.get("source", "")), s)
+        # A bound ("已突破12亿", "more than 12 billion") that every exact figure meets is no disagreement with them.
+        exact = [_figure_value(s.lead) for s in by_source.values() if not self._bound_of(s)]
+        by_source = {src: s for src, s in by_source.items() if not (exact and self._bound_of(s) and all(
+            v is not None and _meets(v, _figure_value(s.lead), self._bound_of(s)) for v in exact))}
         figures = {re.sub(r"[\s,]", "", s.lead) for s in by_source.values()}
         values = sorted(float(m.group(0)) for f in figures if (m := re.match(r"\d+(?:\.\d+)?", f)))
         if values and len(values) == len(figures) and values[-1] <= values[0] * 1.01:
-            return []  # "60.39亿" and "60.40亿": one figure, rounded differently
+            return []  # "12.35亿" and "12.36亿": one figure, rounded differently
         if len(by_source) < 2 or len(figures) < 2 or len({s.text for s in by_source.values()}) < 2:
             return []
         return sorted(by_source.values(), key=lambda s: s.date, reverse=True)
+
+    @staticmethod
+    def _bound_of(s: _Sentence) -> str:
+        """"above" when the item is stated as a lower bound ("突破", "more than"), "near" for "近/nearly", else ""."""
+        bound = _BOUND_BEFORE.search(s.text[: max(s.text.find(s.lead), 0)])
+        if not bound:
+            return ""
+        return "near" if re.match(r"近|接近|nearly|almost", bound.group(0).strip(), re.I) else "above"
 
     def _compose_conflict(self, asked: Asked, sentences: list[_Sentence]) -> Iterator[str]:
         if asked.language == "zh":

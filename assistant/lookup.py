@@ -216,7 +216,7 @@ def unit_phrase(unit: str, label: str, key: str, cell: str = "") -> str:
     where = f"{label} {key}"
     if _HEADCOUNT.search(where) and not re.search(r"(?i)cost|expense|benefit|compensation|成本|开支|開支|福利|薪", where):
         return ""
-    # The heading or the row itself ("$ 32,765", "(RMB)") names the currency; a 10-K prints "$" on a few rows only.
+    # The heading or the row itself ("$ 41,280", "(RMB)") names the currency; a 10-K prints "$" on a few rows only.
     currency = next((code for pattern, code in _CURRENCIES if pattern.search(f"{unit} {label} {cell}")), "")
     if _PER_SHARE.search(where):
         return f"{currency} per share".strip()

@@ -71,7 +71,7 @@ class Table:
 
 
 def segments(line: str) -> list[Segment]:
-    """The line's cells: "$" followed by its figure is one cell, as printed ("$ 32,765")."""
+    """The line's cells: "$" followed by its figure is one cell, as printed ("$ 41,280")."""
     found = [Segment(m.group(), m.start(), m.start() + _width(m.group())) for m in _SEGMENT.finditer(line)]
     merged: list[Segment] = []
     for seg in found:

@@ -236,7 +236,7 @@ def _head_asked(question: str, attributes: list[str], kind: str) -> str:
         counted = next((a for a in attributes if after[1:].startswith(a)), "") if kind == "number" and after[:1] in CLASSIFIERS else ""
         if counted or kind == "number":
             return counted or next((a for a in reversed(attributes) if a in question[: asking.start()]), "")
-        # "开赛时间是什么时候" asks when the season starts; in "举办了哪些活动" the verb is no attribute of a date.
+        # "揭幕时间是什么时候" asks when the season opens; in "举办了哪些活动" the verb is no attribute of a date.
         before = re.sub(r"[是为在于的将会要]+$", "", question[: asking.start()])
         before = re.sub("(" + "|".join(kind_words) + r")$", "", before) if kind_words else before
         return next((a for a in attributes if before.endswith(a)), "")

@@ -10,7 +10,7 @@ stay with their figures; every row used is cited.
 Table shapes understood:
   * long: one figure per row, with a metric column and a value column (`company: A; metric: M; value: 1; unit: %`);
   * wide: one row per company and one column per metric (`company: A; 营收(亿元): 12; 员工数: 300`);
-  * statements: one row per line item and one column per period (`item: Net sales; 2018: 32,765; 2017: 31,657`),
+  * statements: one row per line item and one column per period (`item: Net sales; 2018: 41,280; 2017: 39,954`),
     compared between periods.
 """
 
@@ -111,7 +111,7 @@ class Fact:
     entity: str
     metric: str  # the metric's name without bracketed qualifiers
     value: float
-    shown: str  # the number as the row writes it ("32,765")
+    shown: str  # the number as the row writes it ("41,280")
     unit: str
     period: str
     bounds: tuple[str, ...]  # "超", "约" ...: the figure is a bound or an approximation

@@ -302,8 +302,8 @@ def test_table_is_cut_only_between_rows_and_every_piece_repeats_the_title() -> N
 
 
 def test_table_that_fits_the_limit_stays_one_chunk() -> None:
-    rows = [row_text([("item", "Revenue"), ("2018", "32,765"), ("2017", "31,657")]),
-            row_text([("item", "Net income"), ("2018", "5,349"), ("2017", "4,858")])]
+    rows = [row_text([("item", "Revenue"), ("2018", "41,280"), ("2017", "39,954")]),
+            row_text([("item", "Net income"), ("2018", "4,716"), ("2017", "4,102")])]
 
     [chunk] = chunk_documents([_table_doc(rows, "Statement of Income (In millions)")], 320, 48)
 
@@ -311,7 +311,7 @@ def test_table_that_fits_the_limit_stays_one_chunk() -> None:
 
 
 def test_table_row_longer_than_the_limit_stays_whole_in_its_own_chunk() -> None:
-    long_row = row_text([("item", "Property, plant and equipment " * 20), ("2018", "8,738"), ("2017", "8,866")])
+    long_row = row_text([("item", "Property, plant and equipment " * 20), ("2018", "7,905"), ("2017", "7,812")])
     short = row_text([("item", "Goodwill"), ("2018", "10,051"), ("2017", "10,513")])
 
     chunks = chunk_documents([_table_doc([short, long_row, short], "Balance Sheet")], 60, 10)

@@ -33,8 +33,8 @@ def test_a_number_question_leads_with_the_figure_and_its_citation(answerer) -> N
 
 
 def test_a_question_copied_from_a_news_page_is_never_the_answer(answerer) -> None:
-    passages = [doc("春节档票房冠军会是哪家?各大片方都在等待。今年春节档总票房预计超过60亿元。")]
-    assert answerer.answer("今年春节档票房冠军是哪部电影?", passages) == REFUSALS["zh"]
+    passages = [doc("年度销量冠军会是哪家?各大厂商都在等待。今年全行业销量预计超过60万台。")]
+    assert answerer.answer("今年的年度销量冠军是哪家厂商?", passages) == REFUSALS["zh"]
 
 
 def test_a_who_question_is_refused_when_the_passages_name_nobody(answerer) -> None:
@@ -195,7 +195,7 @@ def test_a_why_answer_that_points_back_to_its_cause_quotes_the_cause(answerer) -
 
 
 def test_an_ordinal_and_the_asked_kind_are_not_looked_for_in_the_passages(answerer) -> None:
-    asked = analyse("蓝鲸科技在新加坡的第一家旗舰店在哪个城市?", answerer.lexicon)
+    asked = analyse("蓝鲸科技在新加坡开设的第一家旗舰店位于哪个城市?", answerer.lexicon)
     assert asked.numbers == [] and "城市" not in asked.entities
     passages = [doc("当地时间18日,蓝鲸科技位于新加坡的首家旗舰店在狮城乌节路开业。")]
     assert answerer.answer("蓝鲸科技在新加坡的第一家旗舰店开在哪里?", passages) != REFUSALS["zh"]
@@ -244,7 +244,7 @@ def test_a_headline_that_repeats_the_question_is_not_quoted_as_its_answer(answer
 
 def test_a_list_number_is_no_amount(answerer) -> None:
     passages = [doc("蓝鲸市2025年停车指标申请渠道:1、官网;2、手机应用。")]
-    assert answerer.answer("2025年蓝鲸市停车指标有多少个?", passages) == REFUSALS["zh"]
+    assert answerer.answer("2025年蓝鲸市能申请多少个停车指标?", passages) == REFUSALS["zh"]
 
 
 def test_a_figure_of_a_neighbouring_metric_does_not_answer_for_the_asked_one(answerer) -> None:
@@ -263,9 +263,9 @@ def test_the_thing_a_counting_word_counts_is_the_metric_and_a_count_in_people_st
 
 def test_a_date_of_another_event_does_not_answer_when_something_starts(answerer) -> None:
     deadline = [doc("按照组委会的计划,鹿鸣堡联赛的参赛球队须最晚于3月2日提交报名表。")]
-    assert answerer.answer("鹿鸣堡联赛开赛时间是什么时候?", deadline) == REFUSALS["zh"]
-    stated = [doc("按照组委会的计划,鹿鸣堡联赛的参赛球队须最晚于3月2日提交报名表,联赛将于3月20日开赛。")]
-    assert answerer.answer("鹿鸣堡联赛开赛时间是什么时候?", stated).splitlines()[0] == "3月20日 [1]"
+    assert answerer.answer("鹿鸣堡联赛的揭幕时间是什么时候?", deadline) == REFUSALS["zh"]
+    stated = [doc("按照组委会的计划,鹿鸣堡联赛的参赛球队须最晚于3月2日提交报名表,联赛将于3月20日揭幕。")]
+    assert answerer.answer("鹿鸣堡联赛的揭幕时间是什么时候?", stated).splitlines()[0] == "3月20日 [1]"
 
 
 def test_a_description_must_itself_speak_of_what_is_asked(answerer) -> None:
@@ -315,17 +315,17 @@ def test_a_latin_name_is_found_written_without_its_space(answerer) -> None:
 
 def test_who_holds_the_asked_role_is_not_answered_by_people_in_another_role(answerer) -> None:
     assert analyse("《远山》续集的导演是谁?", answerer.lexicon).head == "导演"
-    assert analyse("《远山》的主创团队都有谁?", answerer.lexicon).head == ""  # a team's members need not be called one
+    assert analyse("《远山》的创作班底都有谁?", answerer.lexicon).head == ""  # a team's members need not be called one
     passages = [doc("由周青、陈岚主演的《远山》续集3月31日上映。")]
     assert answerer.answer("《远山》续集上映时的导演是谁?", passages) == REFUSALS["zh"]
     assert "周青" in answerer.answer("《远山》续集上映时的主演是谁?", passages).splitlines()[0]
 
 
 def test_another_ordinal_of_the_asked_thing_is_not_its_answer(answerer) -> None:
-    passages = [doc("鹿鸣堡运动会开幕式上,形象大使周青作为第19棒火炬手,点燃了第20棒火炬手陈岚手中的火炬。")]
-    assert answerer.answer("谁是鹿鸣堡运动会第一棒火炬手?", passages) == REFUSALS["zh"]
-    first = [doc("鹿鸣堡运动会的第一棒火炬手是林默,他曾三次获得全国冠军。")]
-    assert "林默" in answerer.answer("谁是鹿鸣堡运动会第一棒火炬手?", first).splitlines()[0]
+    passages = [doc("鹿鸣堡城市接力赛中,队长周青作为第19棒选手,把接力带交给了第20棒选手陈岚。")]
+    assert answerer.answer("鹿鸣堡城市接力赛的第一棒选手是谁?", passages) == REFUSALS["zh"]
+    first = [doc("鹿鸣堡城市接力赛的第一棒选手是林默,他曾三次获得全国冠军。")]
+    assert "林默" in answerer.answer("鹿鸣堡城市接力赛的第一棒选手是谁?", first).splitlines()[0]
 
 
 def test_a_sentence_that_opens_with_another_name_speaks_of_that_one(answerer) -> None:
@@ -397,18 +397,18 @@ def test_the_day_a_report_was_published_is_not_the_day_of_the_event(answerer) ->
 
 
 def test_a_date_attached_to_another_person_is_not_the_asked_persons(answerer) -> None:
-    passages = [doc("林默的加冕典礼将向公众开放。游行路线较1990年周青加冕时缩短许多。")]
-    assert answerer.answer("林默加冕时间", passages) == REFUSALS["zh"]
+    passages = [doc("林默的就职典礼将向公众开放。巡游路线较1990年周青就职时缩短许多。")]
+    assert answerer.answer("林默就职时间", passages) == REFUSALS["zh"]
 
 
 def test_a_rate_is_answered_by_a_percentage_not_by_the_amount_beside_it(answerer) -> None:
-    passages = [doc("近日,鹿鸣堡发布2025年一季度经济数据,鹿鸣堡国内生产总值超过27万亿人民币,经济增长率为4.8%,延续恢复态势。")]
-    assert answerer.answer("2025年一季度鹿鸣堡经济增长率是多少", passages).startswith("4.8% [1]")
+    passages = [doc("近日,鹿鸣堡发布2025年三季度经济数据,鹿鸣堡地区生产总值超过3.2万亿人民币,经济增长率为5.3%,保持平稳。")]
+    assert answerer.answer("2025年三季度鹿鸣堡的经济增长率为多少", passages).startswith("5.3% [1]")
 
 
 def test_people_named_by_several_sentences_are_listed_once_each(answerer) -> None:
     passages = [doc("电影《远山》主演为周青和陈岚。"), doc("电影《远山》主演为周青、陈岚。")]
-    first = answerer.answer("《远山》的主演有哪些", passages).splitlines()[0]
+    first = answerer.answer("《远山》都有哪些主演", passages).splitlines()[0]
     assert first.count("周青") == 1 and first.count("陈岚") == 1
 
 
@@ -420,14 +420,14 @@ def test_a_chinese_figure_ahead_of_the_asked_year_takes_its_period_from_the_sent
 
 
 def test_a_space_between_chinese_words_ends_a_headline_clause(answerer) -> None:
-    passages = [doc("2025年鹿鸣堡小客车指标配额为10万个 家庭新能源指标占比提高到80%。"),
-                doc("2025年鹿鸣堡新能源指标6万个,与上年持平。")]
-    assert answerer.answer("2025年鹿鸣堡新能源指标有多少个", passages).startswith("6万个 [2]")
+    passages = [doc("2025年鹿鸣堡公共停车位配额为8万个 充电车位占比提高到70%。"),
+                doc("2025年鹿鸣堡充电车位5万个,与上年持平。")]
+    assert answerer.answer("2025年鹿鸣堡充电车位有多少个", passages).startswith("5万个 [2]")
 
 
 def test_a_which_question_is_answered_by_an_item_of_the_asked_kind(answerer) -> None:
     assert analyse("鹿鸣堡杯青岚队在哪个组", answerer.lexicon).kind_noun == "组"
-    assert analyse("鹿鸣堡杯季军是哪支球队", answerer.lexicon).kind_noun == "球队"
+    assert analyse("鹿鸣堡杯最终获得亚军的是哪支球队", answerer.lexicon).kind_noun == "球队"
     passages = [doc("记者周青报道,鹿鸣堡杯C组最后一轮比赛中青岚队获胜。")]
     assert answerer.answer("鹿鸣堡杯青岚队在哪个组", passages).startswith("C组 [1]")
 
@@ -462,28 +462,28 @@ def test_a_multiple_question_keeps_its_slash_abbreviation_and_wants_a_multiple(e
 
 
 def test_an_adjective_and_a_common_noun_are_a_description_not_a_name_to_look_for(answerer) -> None:
-    assert "新手机" not in analyse("2025年蓝鲸春季发布会的新手机", answerer.lexicon).entities
-    passages = [doc("3月9日,蓝鲸召开2025年春季发布会,推出了Orca X手机和两款平板。")]
-    assert answerer.answer("2025年蓝鲸春季发布会的新手机", passages) != REFUSALS["zh"]
+    assert "新手机" not in analyse("蓝鲸2025年秋季新品活动推出的新手机", answerer.lexicon).entities
+    passages = [doc("10月9日,蓝鲸举行2025年秋季新品活动,推出了Orca X手机和两款平板。")]
+    assert answerer.answer("蓝鲸2025年秋季新品活动推出的新手机", passages) != REFUSALS["zh"]
 
 
 def test_an_exact_figure_outranks_a_bound_on_it(answerer) -> None:
-    passages = [doc("截至2月6日,2025年鹿鸣堡春节档总票房已突破60亿。", source="a.md"),
-                doc("2025年鹿鸣堡春节档总票房为60.39亿。", source="b.md")]
-    assert answerer.answer("2025年鹿鸣堡春节档的总票房是多少", passages).startswith("60.39亿 [2]")
+    passages = [doc("截至12月1日,2025年鹿鸣堡音乐节门票收入已突破12亿。", source="a.md"),
+                doc("2025年鹿鸣堡音乐节门票收入为12.35亿。", source="b.md")]
+    assert answerer.answer("2025年鹿鸣堡音乐节的门票收入是多少", passages).startswith("12.35亿 [2]")
 
 
 def test_figures_listed_after_listed_years_belong_to_them_in_order(answerer) -> None:
-    passages = [doc("今年鹿鸣堡春节档票房已超越2024年和2025年春节档总票房的78.43亿元和60.40亿元。")]
-    assert answerer.answer("2025年鹿鸣堡春节档的总票房是多少", passages).startswith("60.40亿元 [1]")
-    assert answerer.answer("2024年鹿鸣堡春节档的总票房是多少", passages).startswith("78.43亿元 [1]")
+    passages = [doc("今年鹿鸣堡音乐节门票收入已超越2023年和2024年音乐节门票收入的15.82亿元和12.36亿元。")]
+    assert answerer.answer("2024年鹿鸣堡音乐节的门票收入是多少", passages).startswith("12.36亿元 [1]")
+    assert answerer.answer("2023年鹿鸣堡音乐节的门票收入是多少", passages).startswith("15.82亿元 [1]")
 
 
 def test_one_figure_rounded_differently_is_no_disagreement(answerer) -> None:
-    rounded = [doc("2025年鹿鸣堡春节档总票房为60.39亿元。", source="a.md"), doc("2025年鹿鸣堡春节档总票房为60.40亿元。", source="b.md")]
-    assert answerer.answer("2025年鹿鸣堡春节档的总票房是多少", rounded).startswith("60.39亿元 [1]")
-    other = [doc("2025年鹿鸣堡春节档总票房为60.39亿元。", source="a.md"), doc("2025年鹿鸣堡春节档总票房为70.40亿元。", source="b.md")]
-    assert answerer.answer("2025年鹿鸣堡春节档的总票房是多少", other).startswith("各来源的数字不一致")
+    rounded = [doc("2025年鹿鸣堡音乐节门票收入为12.35亿元。", source="a.md"), doc("2025年鹿鸣堡音乐节门票收入为12.36亿元。", source="b.md")]
+    assert answerer.answer("2025年鹿鸣堡音乐节的门票收入是多少", rounded).startswith("12.35亿元 [1]")
+    other = [doc("2025年鹿鸣堡音乐节门票收入为12.35亿元。", source="a.md"), doc("2025年鹿鸣堡音乐节门票收入为14.36亿元。", source="b.md")]
+    assert answerer.answer("2025年鹿鸣堡音乐节的门票收入是多少", other).startswith("各来源的数字不一致")
 
 
 def test_a_name_before_a_role_and_its_holder_only_describes_the_holder(answerer) -> None:
@@ -501,11 +501,11 @@ def test_a_stated_day_outranks_a_year_alone_unless_the_year_is_asked(answerer) -
 
 
 def test_a_place_before_a_role_or_a_speakers_verb_is_no_answer_to_where(answerer) -> None:
-    passages = [doc("冰岛末任领导人林默的葬礼将于9月3日举行,并对公众开放。"),
-                doc("据悉,冰岛宣布周青因日程原因无法参加这位冰岛末任领导人的葬礼。")]
-    assert answerer.answer("林默的葬礼将在哪里举行?", passages) == REFUSALS["zh"]
-    venue = [doc("冰岛末任领导人林默的葬礼将于9月3日在鹿鸣堡市举行。")]
-    assert answerer.answer("林默的葬礼将在哪里举行?", venue).startswith("鹿鸣堡")
+    passages = [doc("冰岛前任市长林默的告别仪式将于9月3日举行,并对公众开放。"),
+                doc("据悉,冰岛宣布周青因日程原因无法出席这位冰岛前任市长的告别仪式。")]
+    assert answerer.answer("林默的告别仪式在哪里举行?", passages) == REFUSALS["zh"]
+    venue = [doc("冰岛前任市长林默的告别仪式将于9月3日在鹿鸣堡市举行。")]
+    assert answerer.answer("林默的告别仪式在哪里举行?", venue).startswith("鹿鸣堡")
 
 
 def test_a_role_word_before_a_verb_of_thinking_is_who_speaks_not_what_is_asked(answerer) -> None:
@@ -547,3 +547,9 @@ def test_which_with_a_count_asks_for_names_even_after_a_role_word(answerer) -> N
     passages = [doc("作者把蓝鲸科技增长加快的原因归结为两点:“出海”和“提价”。")]
     text = answerer.answer("作者把蓝鲸科技增长加快的原因归结为哪两点?", passages)
     assert "出海" in text.splitlines()[0]
+
+
+def test_a_bound_that_the_exact_figure_breaks_is_a_disagreement(answerer) -> None:
+    passages = [doc("截至12月1日,2025年鹿鸣堡音乐节门票收入已突破15亿。", source="a.md", date="2025-12-02"),
+                doc("2025年鹿鸣堡音乐节门票收入为12.35亿。", source="b.md")]
+    assert answerer.answer("2025年鹿鸣堡音乐节的门票收入是多少", passages).startswith("各来源的数字不一致")
