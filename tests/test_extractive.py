@@ -67,7 +67,7 @@ def test_a_metric_the_note_does_not_give_is_refused(answerer) -> None:
 
 def test_an_english_question_over_a_chinese_passage_is_answered_with_the_chinese_figure(answerer) -> None:
     passages = [doc("2025年,腾讯股价累计上涨约35%,跑赢大盘。")]
-    text = answerer.answer("How much did Tencent's share price rise in 2025?", passages)
+    text = answerer.answer("By what percentage did Tencent's stock price go up during 2025?", passages)
     assert text.splitlines()[0] == "35% [1]"
     assert "Source (Chinese)" in text
 
@@ -75,7 +75,7 @@ def test_an_english_question_over_a_chinese_passage_is_answered_with_the_chinese
 def test_an_unlisted_latin_name_cannot_be_matched_in_chinese_text_so_the_question_is_refused(answerer) -> None:
     # Nothing says that "Bluewhale Tech" is 蓝鲸科技: answering would be a guess.
     passages = [doc("2025年,蓝鲸科技股价累计上涨约35%,跑赢大盘。")]
-    assert answerer.answer("How much did Bluewhale Tech's share price rise in 2025?", passages) == REFUSALS["en"]
+    assert answerer.answer("What was Bluewhale Tech's share price gain over 2025?", passages) == REFUSALS["en"]
 
 
 def test_sources_that_disagree_are_both_given_newest_first(answerer) -> None:

@@ -123,9 +123,9 @@ def test_a_ranking_no_metric_of_the_rows_answers_is_left_to_the_normal_answerer(
     "question",
     [
         "对小米EPS增速做出45.8%测算的是哪家机构?",  # asks for a name, not a ranking
-        "By how much did Tencent's share price rise in 2025?",  # one company's own figure
+        "What was Tencent's share price gain over 2025?",  # one company's own figure
         "小米2025年股价涨幅和其EPS增速差距有多大?",  # a difference between two metrics, not two rows of one
-        "Which start-up was valued at 4 billion US dollars before listing?",
+        "Which unlisted firm carried a valuation of 4 billion US dollars?",
         "文章讨论的综合科技巨头里,哪一家最先在估值上兑现了AI价值?",
     ],
 )
