@@ -82,11 +82,17 @@ def check(text: str, passages: list[Passage], computed: set[str] | None = None) 
     citations: list[Citation] = []
     uncited: list[dict] = []
     pieces: list[str] = []
+    joined = False
     for piece in split_sentences(text):
         if pieces and not re.sub(r"[\s.。;；,，!！?？…]", "", strip_markers(piece)) and markers_in(piece):
             pieces[-1] += piece  # "…earnings… [1]." is cut after the ellipsis: the marker belongs to the sentence before
+        elif joined:
+            pieces[-1] += piece
         else:
             pieces.append(piece)
+        # Clauses a semicolon joins on one line ("Shares up 41%; ads grew…; AI share 16%… [1].") share the marker that
+        # ends the line; a clause that carries its own marker ("… [1]; …") stands alone.
+        joined = bool(re.search(r"[;；][ \t]*\Z", pieces[-1])) and not markers_in(pieces[-1])
     for sentence in pieces:
         numbers = _claim_numbers(sentence)
         markers = [m for m in markers_in(sentence) if 1 <= m <= len(passages)]

@@ -151,3 +151,18 @@ def test_a_marker_after_a_quotes_ellipsis_cites_the_sentence_before_it() -> None
     answer = "40x [1]\nBluewhale's multiple above 40x means investors pay forty times last year's earnings… [1]."
     citations, uncited = check(answer, [passage])
     assert uncited == [] and [c.supported for c in citations] == [True, True]
+
+
+def test_clauses_a_semicolon_joins_share_the_marker_that_ends_their_line() -> None:
+    meta = {"source": "note.md", "title": "t", "date": "", "type": "article"}
+    passage = Passage("u2", "| 2 | Bluewhale | Shares up 41%; ads grew for 9 quarters; AI share of revenue 16% |", meta)
+    answer = "16% [1]\n…Shares up 41%; ads grew for 9 quarters; AI share of revenue 16%… [1]."
+    citations, uncited = check(answer, [passage])
+    assert uncited == [] and all(c.supported for c in citations)
+    wrong = "16% [1]\n…Shares up 45%; AI share of revenue 16%… [1]."
+    citations, uncited = check(wrong, [passage])
+    assert uncited == [] and not all(c.supported for c in citations), "the joined clause's figure is still checked"
+    separate = "Shares rose 41% [1]; revenue reached 9 billion."
+    assert [u["sentence"] for u in check(separate, [passage])[1]] == ["revenue reached 9 billion."]
+    across_lines = "Shares up 41%;\nAI share of revenue 16% [1]."
+    assert [u["sentence"] for u in check(across_lines, [passage])[1]] == ["Shares up 41%;"]
