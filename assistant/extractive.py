@@ -698,6 +698,9 @@ class ExtractiveAnswerer:
             digits = re.escape(re.sub(r"[^\d.]", "", number).strip(".") or number)
             if not re.search(rf"(?<![\d.]){digits}", s.text + s.previous):
                 return False
+        asked_years = {p for p in asked.periods if p.isdigit()}
+        if asked_years and s.row is not None and s.row.get("period") and not asked_years & periods_in(s.row["period"]):
+            return False  # a dataset row's period says which year its value is for ("过去五年" is no single year)
         if asked.periods:
             named = periods_in(s.text)
             years = {p for p in named if p.isdigit()}

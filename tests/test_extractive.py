@@ -553,3 +553,12 @@ def test_a_bound_that_the_exact_figure_breaks_is_a_disagreement(answerer) -> Non
     passages = [doc("截至12月1日,2025年鹿鸣堡音乐节门票收入已突破15亿。", source="a.md", date="2025-12-02"),
                 doc("2025年鹿鸣堡音乐节门票收入为12.35亿。", source="b.md")]
     assert answerer.answer("2025年鹿鸣堡音乐节的门票收入是多少", passages).startswith("各来源的数字不一致")
+
+
+def test_a_dataset_row_for_a_span_of_years_does_not_answer_for_one_year(answerer) -> None:
+    span = doc(row_text({"company": "蓝鲸科技", "metric": "累计研发投入", "value": "300", "unit": "亿元", "period": "过去五年"}),
+               source="metrics.csv")
+    assert answerer.answer("蓝鲸科技2025年研发投入是多少?", [span]) == REFUSALS["zh"]
+    year = doc(row_text({"company": "蓝鲸科技", "metric": "研发投入", "value": "72", "unit": "亿元", "period": "2025"}),
+               source="metrics.csv")
+    assert answerer.answer("蓝鲸科技2025年研发投入是多少?", [span, year]).startswith("72 亿元 [2]")
