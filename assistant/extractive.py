@@ -114,6 +114,9 @@ _MULTIPLE = re.compile(r"\bmultiples?\b|倍数|多少倍|几倍|市盈率|市净
 # "2022-08-02 10:57" (dates of search-result snippets) say nothing.
 _CONTENT = re.compile(r"[\d\s\W_]+|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b")
 _CLAUSE = re.compile(r"(?<=[,，;；:：])|(?<=[\u4e00-\u9fff] )(?=[\u4e00-\u9fff])")  # a space between Chinese words ends a headline
+_SPAN_OF_YEARS = re.compile(
+    r"(?:近|过去|最近|前)[一二两三四五六七八九十\d]{1,2}年|(?<![\d一二两三四五六七八九十])[一二两三四五六七八九十\d]{1,2}年(?:来|间|累计)|"
+    r"\b(?:past|last|previous) (?:\w+ )?years\b", re.I)
 _MAX_QUOTE = 110
 _NAMED = ("entity", "person", "place")  # kinds of answer that are a name
 _PLURAL = re.compile(r"哪些|有谁|都是谁|分别|\bwhich \w+ (?:are|were|have)\b|\bwho are\b", re.I)  # asks for several
@@ -722,6 +725,12 @@ class ExtractiveAnswerer:
             if at >= 0 and not periods_in(s.text[:at]) and not asked.periods & periods_in(
                     f"{s.previous} {s.doc.metadata.get('title', '')} {s.date}"):
                 return False
+        if s.lead and asked.expects == "number" and asked_years and not _SPAN_OF_YEARS.search(asked.text):
+            at = s.text.find(s.lead)
+            ends = [i for i in (s.text.find(c, at + len(s.lead)) for c in ",，;；。") if i >= 0]
+            clause = s.text[max(s.text.rfind(c, 0, max(at, 0)) for c in ",，;；。") + 1 : min(ends, default=len(s.text))] if at >= 0 else ""
+            if _SPAN_OF_YEARS.search(clause):
+                return False  # "近五年累计超1000亿" totals several years: no answer for one year
         if s.lead and asked.expects == "entity" and s.row is not None and "metric" in s.row:
             kind = re.search(r"(?:哪些|哪几个?|哪[个种类]|什么)([\u4e00-\u9fff]{2})", asked.text)
             if kind and kind.group(1) in s.row["metric"]:

@@ -562,3 +562,11 @@ def test_a_dataset_row_for_a_span_of_years_does_not_answer_for_one_year(answerer
     year = doc(row_text({"company": "蓝鲸科技", "metric": "研发投入", "value": "72", "unit": "亿元", "period": "2025"}),
                source="metrics.csv")
     assert answerer.answer("蓝鲸科技2025年研发投入是多少?", [span, year]).startswith("72 亿元 [2]")
+
+
+def test_a_total_over_several_years_does_not_answer_for_one_year(answerer) -> None:
+    passages = [doc("研发投入:蓝鲸科技近五年累计超300亿。", date="2025-12-01")]
+    assert answerer.answer("蓝鲸科技2025年研发投入是多少?", passages) == REFUSALS["zh"]
+    assert answerer.answer("蓝鲸科技近五年累计研发投入是多少?", passages).startswith("300亿 [1]")
+    english = [doc("Bluewhale Tech has invested more than 30 billion yuan in R&D over the past five years.", date="2025-12-01")]
+    assert answerer.answer("How much did Bluewhale Tech invest in R&D in 2025?", english) == REFUSALS["en"]
