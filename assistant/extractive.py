@@ -302,6 +302,16 @@ def _only_compared_with(text: str, names: list[str]) -> bool:
     return bool(spots) and all(re.search(r"(?:比|不如|than)\s*$", low[:at]) for at in spots)
 
 
+def _clause_start(text: str, pos: int) -> int:
+    """Where the clause holding `pos` starts: right after the last comma, semicolon or full stop before it."""
+    return max(text.rfind(c, 0, pos) for c in ",，;；。") + 1
+
+
+def _clause_end(text: str, pos: int) -> int:
+    """Where the clause holding `pos` ends: the first comma, semicolon or full stop from it on."""
+    return min((i for i in (text.find(c, pos) for c in ",，;；。") if i >= 0), default=len(text))
+
+
 def _figure_value(item: str) -> float | None:
     match = re.match(r"\d+(?:\.\d+)?", re.sub(r"[\s,]", "", item))
     return float(match.group(0)) if match else None
@@ -528,7 +538,7 @@ class ExtractiveAnswerer:
         named: set[str] = set()
         stop = pos + 1
         while not named and stop > 0:
-            start = max(text.rfind(c, 0, stop - 1) for c in ",，;；。") + 1
+            start = _clause_start(text, stop - 1)
             named = periods_in(text[start:stop])
             stop = start
         years = {p for p in named if p.isdigit()}
@@ -539,11 +549,10 @@ class ExtractiveAnswerer:
             return False
         if len(years) > 1 and asked_years:
             # "2023年和2024年…的15.82亿元和12.36亿元": figures listed in the order of the years listed.
-            clause = text[max(text.rfind(c, 0, pos) for c in ",，;；。") + 1 :]
-            clause = clause[: min((i for i in (clause.find(c) for c in ",，;；。") if i >= 0), default=len(clause))]
+            offset = _clause_start(text, pos)
+            clause = text[offset : _clause_end(text, offset)]
             in_order = [y for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?=\s*年)", clause)]
             figures = [m.start() for m in NUMBER_WITH_UNIT.finditer(clause) if m.group(2) and not m.group(2).startswith("年")]
-            offset = text.find(clause)
             if len(in_order) == len(figures) > 1 and pos - offset in figures:
                 return in_order[figures.index(pos - offset)] in asked_years
         return not (parts and parts - asked_parts and asked_years)
@@ -646,7 +655,7 @@ class ExtractiveAnswerer:
     def _planned(text: str, pos: int, asked: Asked) -> bool:
         """The item's clause states a plan, target or forecast ("计划于2021年交付", "需要超过140万辆") and the
         question asks for none: what was planned is not what happened."""
-        clause = text[max(text.rfind(c, 0, pos) for c in ",，;；。") + 1 : pos]
+        clause = text[_clause_start(text, pos) : pos]
         return _PLANNED.search(clause) is not None and not _PLANNED.search(asked.text)
 
     def _said_or_another_s(self, text: str, match: re.Match, asked: Asked) -> bool:
@@ -727,8 +736,7 @@ class ExtractiveAnswerer:
                 return False
         if s.lead and asked.expects == "number" and asked_years and not _SPAN_OF_YEARS.search(asked.text):
             at = s.text.find(s.lead)
-            ends = [i for i in (s.text.find(c, at + len(s.lead)) for c in ",，;；。") if i >= 0]
-            clause = s.text[max(s.text.rfind(c, 0, max(at, 0)) for c in ",，;；。") + 1 : min(ends, default=len(s.text))] if at >= 0 else ""
+            clause = s.text[_clause_start(s.text, at) : _clause_end(s.text, at + len(s.lead))] if at >= 0 else ""
             if _SPAN_OF_YEARS.search(clause):
                 return False  # "近五年累计超1000亿" totals several years: no answer for one year
         if s.lead and asked.expects == "entity" and s.row is not None and "metric" in s.row:
@@ -816,7 +824,7 @@ class ExtractiveAnswerer:
             s.score = 0.0
             if asked.expects == "number" and _SEQUENTIAL.search(clause) and not _SEQUENTIAL.search(asked.text):
                 s.score -= 0.3  # growth unqualified means year on year: a quarter-on-quarter rate is another figure
-            if asked.expects == "number" and s.lead and _BOUND_BEFORE.search(s.text[: max(s.text.find(s.lead), 0)]):
+            if asked.expects == "number" and s.lead and self._bound_of(s):
                 s.score -= 0.1  # "已突破12亿" bounds a figure that another source may state exactly ("12.35亿")
             if asked.expects == "reason" and _CAUSAL.search(s.text):
                 s.score += 0.2
@@ -1035,11 +1043,12 @@ class ExtractiveAnswerer:
                 continue
             by_source.setdefault(str(s.doc.metadata.get("source", "")), s)
         # A bound ("已突破12亿", "more than 12 billion") that every exact figure meets is no disagreement with them.
-        exact = [_figure_value(s.lead) for s in by_source.values() if not self._bound_of(s)]
-        by_source = {src: s for src, s in by_source.items() if not (exact and self._bound_of(s) and all(
-            v is not None and _meets(v, _figure_value(s.lead), self._bound_of(s)) for v in exact))}
+        bounds = {src: self._bound_of(s) for src, s in by_source.items()}
+        exact = [_figure_value(s.lead) for src, s in by_source.items() if not bounds[src]]
+        by_source = {src: s for src, s in by_source.items() if not (exact and bounds[src] and all(
+            v is not None and _meets(v, _figure_value(s.lead), bounds[src]) for v in exact))}
         figures = {re.sub(r"[\s,]", "", s.lead) for s in by_source.values()}
-        values = sorted(float(m.group(0)) for f in figures if (m := re.match(r"\d+(?:\.\d+)?", f)))
+        values = sorted(v for f in figures if (v := _figure_value(f)) is not None)
         if values and len(values) == len(figures) and values[-1] <= values[0] * 1.01:
             return []  # "12.35亿" and "12.36亿": one figure, rounded differently
         if len(by_source) < 2 or len(figures) < 2 or len({s.text for s in by_source.values()}) < 2:
