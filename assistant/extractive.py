@@ -83,6 +83,8 @@ _PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,6}(?:市|省|县|区|镇|州|国|
 # A person named right after a role ("嫌疑人林默", "导演周青"): the tagger misses many foreign and rare names.
 _ROLE_WORDS = (r"(?:嫌疑人|凶手|枪手|导演|主演|演员|选手|球员|总统|总理|首相|市长|主席|领导人|外长|部长"
                r"|得主|冠军|记者|作者|编剧|主持人|创始人)")
+# Titles in a company or an organisation: a word ending so names a role ("总经理", "财务总监", "董事会秘书").
+_ROLE_SUFFIX = re.compile(r"(?:经理|总监|总裁|董事长|董事|秘书|主席|负责人|行长|会长|院长|主任|部长|局长|代表|教练|队长)$")
 _AFTER_ROLE = re.compile(_ROLE_WORDS + r"[:：为是由]?([\u4e00-\u9fff·]{2,6})")
 # Right after a date, a verb of saying makes it the day something was said or reported ("网站3月5日发表…的报道",
 # "发言人1月31日确认…的日期"), not the day of the asked event.
@@ -106,6 +108,9 @@ _RATE = re.compile(
 )
 # Questions that ask for a rate or a share itself, which only a percentage (or a multiple) states.
 _RATIO = re.compile(r"率(?!先|领)|比例|占比|比重|份额|百分比|\b(?:rate|ratio|margin|percentage|share of)\b", re.I)
+# A figure that totals everything so far, not one event's.
+_CUMULATIVE = re.compile(r"累计|合计|共计|总计|\bcumulative(?:ly)?\b|\bin (?:total|aggregate)\b", re.I)
+_ASKS_TOTAL = re.compile(_CUMULATIVE.pattern + r"|总|一共|全年|全部|\btotal\b|\baltogether\b", re.I)
 # Words that make the figure after them a bound, not the figure itself.
 _BOUND_BEFORE = re.compile(r"(?:突破|超过|超出|超|逾|多于|不少于|近|接近|more than|over|above|nearly|almost)\s*$", re.I)
 # Questions that ask for a multiple: a valuation multiple or "how many times".
@@ -591,8 +596,9 @@ class ExtractiveAnswerer:
                 if (not unit.strip() and counts_time and _RATE.search(asked.text) and not _DURATION.search(asked.text)
                         and not re.search(r"(几|多少)个?" + counts_time.group(1), asked.text)):
                     continue  # "9 季度" counts quarters: no answer to how much something grew
-                if not _unit_fits(unit, asked) or (asked.measure and not unit and re.match(r"[\u4e00-\u9fff]", after)):
-                    continue  # "12栋" counts buildings, whatever the unit list knows
+                if not _unit_fits(unit, asked) or ((asked.measure or _RATIO.search(asked.text)) and not unit
+                                                   and re.match(r"[\u4e00-\u9fff]", after)):
+                    continue  # "12栋" counts buildings, whatever the unit list knows; "28纳米" is no rate
                 counts_things = unit in CLASSIFIERS and asked.language == "zh"
                 counted = re.match(r"[\u4e00-\u9fff]{1,4}", text[match.end() :]) if counts_things else None
                 if counted and not any(counted.group(0)[i : i + 2] in q for i in range(max(len(counted.group(0)) - 1, 1))):
@@ -644,12 +650,23 @@ class ExtractiveAnswerer:
                 # Chinese text writes people and places in Chinese: a Latin name there is a brand or an acronym.
                 and not (asked.expects in ("person", "place") and zh and not language_of(n) == "zh")
                 and not _misread_name(text, n, asked.expects)
+                and not self._given_another_role(text, n, asked)
             ]
         if asked.expects == "code":
             return [(m.start(), m.group(0)) for m in TICKER.finditer(text) if m.group(0).lower() not in q]
         if asked.expects == "reason":
             return [(0, "why")]  # an explanation need not say "because": a causal word only ranks it higher
         return [(0, "any")]
+
+    @staticmethod
+    def _given_another_role(text: str, name: str, asked: Asked) -> bool:
+        """The name is appointed or elected to a role the question does not ask about ("聘任陈岚女士为公司财务总监"
+        answers who the finance director is, not who the general manager is)."""
+        if asked.expects != "person" or not _ROLE_SUFFIX.search(asked.head):
+            return False
+        given = re.match(r"(?:女士|先生)?(?:为|担任|出任)(?:公司|本公司|集团)?([\u4e00-\u9fff]{2,8}?)(?=[,，。;；、及和]|$)",
+                         text[text.find(name) + len(name) :])
+        return given is not None and asked.head not in given.group(1) and given.group(1) not in asked.head
 
     @staticmethod
     def _planned(text: str, pos: int, asked: Asked) -> bool:
@@ -732,7 +749,7 @@ class ExtractiveAnswerer:
             # name may come first: "某某夺得2023年冠军".)
             at = s.text.find(s.lead)
             if at >= 0 and not periods_in(s.text[:at]) and not asked.periods & periods_in(
-                    f"{s.previous} {s.doc.metadata.get('title', '')} {s.date}"):
+                    f"{s.previous} {self._period_before(s)} {s.doc.metadata.get('title', '')} {s.date}"):
                 return False
         if s.lead and asked.expects == "number" and asked_years and not _SPAN_OF_YEARS.search(asked.text):
             at = s.text.find(s.lead)
@@ -744,6 +761,20 @@ class ExtractiveAnswerer:
             if kind and kind.group(1) in s.row["metric"]:
                 return False  # the row counts the asked things ("核心要素: 4 个"): its company is none of them
         return bool(s.lead)
+
+    @staticmethod
+    def _period_before(s: _Sentence) -> str:
+        """The last clause before the sentence in its passage that names a period ("本报告期(2024年1-3月),…;研发
+        投入合计1.91亿元"): the period its figures are of, though a sentence or two lies between."""
+        text = normalize(s.doc.page_content)
+        at = text.find(s.text[:20])
+        stop = at if at > 0 else 0
+        while stop > 0:
+            start = _clause_start(text, stop - 1)
+            if periods_in(text[start:stop]):
+                return text[start:stop]
+            stop = start
+        return ""
 
     @staticmethod
     def _opens_with_another_name(text: str, asked: Asked) -> bool:
@@ -824,6 +855,8 @@ class ExtractiveAnswerer:
             s.score = 0.0
             if asked.expects == "number" and _SEQUENTIAL.search(clause) and not _SEQUENTIAL.search(asked.text):
                 s.score -= 0.3  # growth unqualified means year on year: a quarter-on-quarter rate is another figure
+            if asked.expects == "number" and _CUMULATIVE.search(clause) and not _ASKS_TOTAL.search(asked.text):
+                s.score -= 0.1  # "累计质押4560万股" totals every pledge: "本次质押了多少" asks for the latest one
             if asked.expects == "number" and s.lead and self._bound_of(s):
                 s.score -= 0.1  # "已突破12亿" bounds a figure that another source may state exactly ("12.35亿")
             if asked.expects == "reason" and _CAUSAL.search(s.text):
@@ -852,6 +885,8 @@ class ExtractiveAnswerer:
             head = self._attribute_terms(asked)[asked.attributes.index(asked.head)]
             # "人数" is the count of 人: an item in 人 ("7人") states it.
             counts_unit = len(asked.head) == 2 and asked.head[1] == "数" and s.lead.endswith(asked.head[0])
+            # "占其所持股份的32.29%" states the asked "比例": a percentage is a share.
+            counts_unit = counts_unit or (s.lead.endswith("%") and _RATIO.search(asked.head) is not None)
             if not counts_unit and not any(_touches(t, s.text.lower()) for t in head):
                 return False
         if (asked.expects in ("reason", "any") and asked.attributes and language_of(s.text) == asked.language

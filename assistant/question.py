@@ -78,8 +78,10 @@ _FUNCTION_TAGS = frozenset({"p", "c", "u", "r", "y", "e", "o"})
 _TITLE = re.compile(r"《([^》]{1,40})》|“([^”]{1,30})”|\"([^\"]{1,30})\"")
 _LATIN_NAME = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9&.\-]*(?:[ \-][A-Z0-9][A-Za-z0-9&.\-]*)*|[A-Za-z]+\d[A-Za-z0-9\-]*)")
 _TICKER = re.compile(r"\b\d{4,5}\.HK\b|\b[A-Z]{2,5}\b(?=\s*\))", re.I)
-# A listing code as an answer: "0020.HK", "600519.SH", "BABA.N", "(NYSE: MMM)".
-TICKER = re.compile(r"\b\d{4,6}\.(?:HK|SH|SZ|SS|T)\b|\b[A-Z]{1,5}\.(?:N|O|US|L)\b|(?<=[:：]\s)[A-Z]{1,5}\b|"
+# A listing code as an answer: "0020.HK", "600519.SH", "BABA.N", "(NYSE: MMM)", and a mainland or Hong Kong
+# filing's bare code after its label ("证券代码:300917").
+TICKER = re.compile(r"\b\d{4,6}\.(?:HK|SH|SZ|SS|T)\b|(?<=代码[:：])\d{5,6}(?!\d)|(?<=代码为)\d{5,6}(?!\d)|"
+                    r"\b[A-Z]{1,5}\.(?:N|O|US|L)\b|(?<=[:：]\s)[A-Z]{1,5}\b|"
                     r"\b(?:NYSE|NASDAQ|HKEX|SEHK)[:：]?\s*[A-Z0-9]{1,6}\b")
 # A number with what it counts: "1500米", "45.8%", "15人", "2.6万人" (years are periods, handled apart).
 NUMBER_WITH_UNIT = re.compile(
@@ -94,6 +96,9 @@ _QUARTER = re.compile(
     r"|([上下])半年|(?<![A-Za-z])H([12])(?![\dA-Za-z]))",  # "2025Q3" and "2025年Q3" too
     re.I,
 )
+# Reports name a quarter or half by its months: "2024年1-3月" is the first quarter, "1—6月" the first half.
+_MONTH_SPAN = re.compile(r"(?<!\d)(1|4|7|10)\s*[-—–~至到]\s*(3|6|9|12)\s*月")
+_MONTH_SPANS = {("1", "3"): "Q1", ("4", "6"): "Q2", ("7", "9"): "Q3", ("10", "12"): "Q4", ("1", "6"): "H1", ("7", "12"): "H2"}
 _QUARTER_NUMBER = {"一": "1", "二": "2", "三": "3", "四": "4", "first": "1", "second": "2", "third": "3", "fourth": "4"}
 # Part-of-speech tags of proper names: person, place, organisation, other proper noun, Latin word.
 PROPER_TAGS = ("nr", "nrt", "nrfg", "ns", "nt", "nz")
@@ -141,6 +146,7 @@ def periods_in(text: str) -> set[str]:
         else:
             number = match.group(1) or match.group(2) or (match.group(3) or "").lower()
             found.add("Q" + _QUARTER_NUMBER.get(number, number))
+    found |= {_MONTH_SPANS[m.groups()] for m in _MONTH_SPAN.finditer(text) if m.groups() in _MONTH_SPANS}
     return found
 
 
@@ -279,8 +285,9 @@ def analyse(question: str, lexicon: Lexicon) -> Asked:
     ]
     # Interrogatives are cut out first (`bare`), or they glue to the words around them ("多少倍", "多大规模").
     entity_text = " ".join([*entities, *(a for c in companies for a in lexicon.aliases_of(c))]).lower()
+    # "第一季度" is a period, already in `periods`: its "第一" is no word a passage must hold.
     attributes = [
-        w for w in dict.fromkeys(words(bare, lexicon)) if w not in measures and w not in entity_text
+        w for w in dict.fromkeys(words(_QUARTER.sub(" ", bare), lexicon)) if w not in measures and w not in entity_text
         if w not in entity_words and w not in _QUESTION_WORDS and not re.fullmatch(r"[\d.,%年月日季度q]+|[a-z]", w)
         and dictionary_tag(w) not in _FUNCTION_TAGS
     ]

@@ -570,3 +570,38 @@ def test_a_total_over_several_years_does_not_answer_for_one_year(answerer) -> No
     assert answerer.answer("蓝鲸科技近五年累计研发投入是多少?", passages).startswith("300亿 [1]")
     english = [doc("Bluewhale Tech has invested more than 30 billion yuan in R&D over the past five years.", date="2025-12-01")]
     assert answerer.answer("How much did Bluewhale Tech invest in R&D in 2025?", english) == REFUSALS["en"]
+
+
+def test_a_quarter_written_as_its_months_answers_a_question_about_that_quarter(answerer) -> None:
+    report = doc("本报告期(2024年1-3月),公司实现营业收入3.12亿元,同比增长8.1%;归属于上市公司股东的净利润为0.21亿元;"
+                 "研发投入合计0.45亿元,占营业收入的比例为14.4%。", source="云杉医疗一季报.txt")
+    text = answerer.answer("云杉医疗2024年第一季度研发投入是多少?", [report])
+    assert text.splitlines()[0] == "0.45亿元 [1]"
+
+
+def test_a_bare_listing_code_after_its_label_answers_a_code_question(answerer) -> None:
+    notice = doc("证券代码:300917 证券简称:蓝鲸科技 公告编号:2024-015\n\n深圳蓝鲸科技股份有限公司关于2023年度利润分配预案的公告",
+                 source="公告.txt")
+    assert answerer.answer("蓝鲸科技的证券代码是什么?", [notice]).splitlines()[0] == "300917 [1]"
+
+
+def test_a_percentage_states_the_asked_share_and_a_count_of_shares_does_not(answerer) -> None:
+    notice = doc("本次质押后,青岚投资累计质押股份45,600,000股,占其所持公司股份的32.29%。")
+    text = answerer.answer("青岚投资累计质押股份占其所持股份的比例是多少?", [notice])
+    assert text.splitlines()[0] == "32.29% [1]"
+
+
+def test_a_number_glued_to_a_noun_is_no_rate(answerer) -> None:
+    report = doc("2024年,星垣半导体28纳米工艺产品出货量环比增长,毛利水平有所改善。")
+    assert answerer.answer("星垣半导体2024年的毛利率是多少?", [report]) == REFUSALS["zh"]
+
+
+def test_a_running_total_ranks_below_the_single_event_asked_about(answerer) -> None:
+    notice = doc("本次质押后,青岚投资累计质押股份45,600,000股。2024年6月3日,青岚投资将其持有的12,000,000股公司股份质押给北辰证券。")
+    assert answerer.answer("青岚投资本次质押了多少股?", [notice]).splitlines()[0] == "12,000,000 [1]"
+
+
+def test_a_person_appointed_to_another_role_does_not_answer_who_holds_the_asked_one(answerer) -> None:
+    notice = doc("经总经理提名,董事会同意聘任陈岚女士为公司财务总监,任期三年。", source="赤狐电子公告.txt")
+    assert answerer.answer("赤狐电子聘任的总经理是谁?", [notice]) == REFUSALS["zh"]
+    assert answerer.answer("赤狐电子聘任谁为财务总监?", [notice]).splitlines()[0] == "陈岚 [1]"
