@@ -108,6 +108,7 @@ _RATE = re.compile(
 )
 # Questions that ask for a rate or a share itself, which only a percentage (or a multiple) states.
 _RATIO = re.compile(r"率(?!先|领)|比例|占比|比重|份额|百分比|\b(?:rate|ratio|margin|percentage|share of)\b", re.I)
+_CODE_LABEL = re.compile(r"(?:证券|股票)代码|\bstock code\b", re.I)
 # A figure that totals everything so far, not one event's.
 _CUMULATIVE = re.compile(r"累计|合计|共计|总计|\bcumulative(?:ly)?\b|\bin (?:total|aggregate)\b", re.I)
 _ASKS_TOTAL = re.compile(_CUMULATIVE.pattern + r"|总|一共|全年|全部|\btotal\b|\baltogether\b", re.I)
@@ -307,6 +308,32 @@ def _only_compared_with(text: str, names: list[str]) -> bool:
     return bool(spots) and all(re.search(r"(?:比|不如|than)\s*$", low[:at]) for at in spots)
 
 
+# A year named as what a figure is compared with ("an increase of 16.2% compared with 2023", "比2023年增长") is not
+# the period the sentence speaks of.
+_COMPARED_YEAR = re.compile(r"(?:compared (?:with|to)|than(?: in)?|versus|vs\.?|较|比|相比)\s*((?:19|20)\d\d)", re.I)
+
+
+# The year a report or filing is for, as its title names it ("2022年年度权益分派", "2024年第一季度报告", "results
+# for the year ended 31 December 2024"); an article's "2026 outlook" names no such year.
+_REPORTED_YEAR = re.compile(r"((?:19|20)\d\d)\s*年?(?:年度|第?[一二三四]季度|半年度|年报|中报)|"
+                            r"\b(?:year|period|months) ended\b[^,;]{0,20}?((?:19|20)\d\d)", re.I)
+
+
+def _without_compared_years(text: str) -> str:
+    """The text with each compared-with year blanked out, positions kept."""
+    return _COMPARED_YEAR.sub(lambda m: m.group(0)[: m.start(1) - m.start()] + " " * 4, text)
+
+
+def _years_asked(asked: Asked) -> set[str]:
+    """The years a sentence may name to speak of the asked period. A fiscal year's meeting or payout is dated in
+    the year after it ("2023年年度股东大会" meets in 2024), so a date question about one accepts that year too."""
+    years = {p for p in asked.periods if p.isdigit()}
+    if asked.expects == "date":
+        fiscal = re.findall(r"((?:19|20)\d\d)\s*年?年度|\b(?:fiscal(?: year)?|FY)\s*((?:19|20)\d\d)", asked.text, re.I)
+        years |= {str(int(y) + 1) for pair in fiscal for y in pair if y}
+    return years
+
+
 def _clause_start(text: str, pos: int) -> int:
     """Where the clause holding `pos` starts: right after the last comma, semicolon or full stop before it."""
     return max(text.rfind(c, 0, pos) for c in ",，;；。") + 1
@@ -478,7 +505,8 @@ class ExtractiveAnswerer:
         low = sentence.lower()
         named = [(n, m.end()) for e in asked.entities for n in self._names_for(e) for m in re.finditer(re.escape(n.lower()), low)]
         if asked.expects == "code":  # a listing code stands right after the name it belongs to: "蓝鲸科技 (2468.HK)"
-            anchors = [end for _, end in named]
+            # or after its label on a filing's own code line ("(Stock Code: 2468)").
+            anchors = [end for _, end in named] or [m.end() for m in _CODE_LABEL.finditer(sentence)]
         if not anchors:
             if asked.attributes:
                 return ""
@@ -540,7 +568,11 @@ class ExtractiveAnswerer:
         2022年需超过140万辆" answers 2022 with 140万, and "上半年" is no answer for a whole year."""
         # The period in force is the last one named before the item, in its own clause or an earlier one:
         # "第四季度,游戏营收为12亿元" is a quarter's figure, not the year's.
+        text = _without_compared_years(text)
         named: set[str] = set()
+        if language_of(text) == "en":
+            # English names the period after the figure: "RMB45 million for the same period in 2024".
+            named = periods_in(text[pos : _clause_end(text, pos)])
         stop = pos + 1
         while not named and stop > 0:
             start = _clause_start(text, stop - 1)
@@ -548,7 +580,7 @@ class ExtractiveAnswerer:
             stop = start
         years = {p for p in named if p.isdigit()}
         parts = {p for p in named if not p.isdigit()}
-        asked_years = {p for p in asked.periods if p.isdigit()}
+        asked_years = _years_asked(asked)
         asked_parts = {p for p in asked.periods if not p.isdigit()}
         if years and asked_years and not years & asked_years:
             return False
@@ -731,15 +763,19 @@ class ExtractiveAnswerer:
         if asked_years and s.row is not None and s.row.get("period") and not asked_years & periods_in(s.row["period"]):
             return False  # a dataset row's period says which year its value is for ("过去五年" is no single year)
         if asked.periods:
-            named = periods_in(s.text)
+            named = periods_in(_without_compared_years(s.text))
             years = {p for p in named if p.isdigit()}
-            asked_years = {p for p in asked.periods if p.isdigit()}
+            asked_years = _years_asked(asked)
             if years and asked_years and not years & asked_years:
                 return False  # the sentence speaks of another year
             parts = {p for p in named if not p.isdigit()}
             asked_parts = {p for p in asked.periods if not p.isdigit()}
             if parts and asked_parts and not parts & asked_parts:
                 return False
+            title_years = {y for pair in _REPORTED_YEAR.findall(str(s.doc.metadata.get("title", ""))) for y in pair if y}
+            # (A date question's sentence names days, not the period: "股权登记日为2023年6月8日" is for 2022.)
+            if (not named or asked.expects == "date") and title_years and asked_years and not title_years & asked_years:
+                return False  # "…2022年年度权益分派实施公告": a report's sentences speak of the year its title names
             if not named and not (asked.periods & periods_in(s.context + " " + s.date)):
                 return False
         s.lead = self._lead(s.text, asked, structured=s.row is not None, heading=s.heading)

@@ -118,10 +118,15 @@ def _stem(source: str) -> str:
     return Path(source).stem.rsplit(":", 1)[-1]
 
 
+# A filing's first line is often its codes ("证券代码:603877 证券简称:墨羽新材 公告编号:2023-020", "(Stock Code:
+# 2468)"), not its title: the title ("…2022年年度权益分派实施公告") comes after.
+_CODE_LINE = re.compile(r"^[(（]?\s*(?:(?:证券|股票)代码|股份代[号號]|stock code)\s*[:：]", re.I)
+
+
 def _first_heading(text: str) -> str:
     for line in text.splitlines():
         line = line.strip()
-        if line:
+        if line and not _CODE_LINE.match(line + " "):
             return line.lstrip("#").strip()[:120] if len(line) <= 120 else ""
     return ""
 

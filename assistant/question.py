@@ -79,13 +79,14 @@ _TITLE = re.compile(r"《([^》]{1,40})》|“([^”]{1,30})”|\"([^\"]{1,30})\
 _LATIN_NAME = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9&.\-]*(?:[ \-][A-Z0-9][A-Za-z0-9&.\-]*)*|[A-Za-z]+\d[A-Za-z0-9\-]*)")
 _TICKER = re.compile(r"\b\d{4,5}\.HK\b|\b[A-Z]{2,5}\b(?=\s*\))", re.I)
 # A listing code as an answer: "0020.HK", "600519.SH", "BABA.N", "(NYSE: MMM)", and a mainland or Hong Kong
-# filing's bare code after its label ("证券代码:300917").
-TICKER = re.compile(r"\b\d{4,6}\.(?:HK|SH|SZ|SS|T)\b|(?<=代码[:：])\d{5,6}(?!\d)|(?<=代码为)\d{5,6}(?!\d)|"
+# filing's bare code after its label ("证券代码:300917", "(Stock Code: 2468)").
+TICKER = re.compile(r"\b\d{4,6}\.(?:HK|SH|SZ|SS|T)\b|(?:(?<=代码[:：])|(?<=代码为)|(?<=[Cc]ode:)|(?<=[Cc]ode: )|(?<=CODE: ))\d{4,6}(?!\d)|"
                     r"\b[A-Z]{1,5}\.(?:N|O|US|L)\b|(?<=[:：]\s)[A-Z]{1,5}\b|"
                     r"\b(?:NYSE|NASDAQ|HKEX|SEHK)[:：]?\s*[A-Z0-9]{1,6}\b")
-# A number with what it counts: "1500米", "45.8%", "15人", "2.6万人" (years are periods, handled apart).
+# A number with what it counts: "1500米", "45.8%", "15人", "2.6万人" (years are periods, handled apart); a currency
+# code may stand glued before it ("RMB8,412 million"), but never a digit and comma ("412" is no number of its own).
 NUMBER_WITH_UNIT = re.compile(
-    r"(?<![A-Za-z\d.\-])(\d+(?:[.,]\d+)*|[零一二两三四五六七八九十百千万亿]+(?=[个人名次年天倍家款项支队座架辆台元%]))"
+    r"(?:(?<![A-Za-z\d.\-])|(?<=RMB)|(?<=HKD)|(?<=USD)|(?<=EUR))(?<!\d,)(\d+(?:[.,]\d+)*|[零一二两三四五六七八九十百千万亿]+(?=[个人名次年天倍家款项支队座架辆台元%]))"
     r"\s*(%|‰|(?:万亿|亿|万|千|百)?(?:美元|港元|港币|欧元|英镑|日元|人民币|元|人次|人|名|个月|小时|分钟|个|辆|吨|台|架|次|倍|家|款|项|支|队|座|斤|公里|千米|米|件|张|部|所|只|天|年)"
     r"|万亿|亿|万|千|百|nm|token/s|km|mph|million|billion|trillion|thousand|percent|x(?![a-z]))?",
     re.I,
@@ -93,7 +94,7 @@ NUMBER_WITH_UNIT = re.compile(
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 _QUARTER = re.compile(
     r"(?:(?<![同每单])第?([一二三四1-4])季度|(?<![A-Za-z])Q([1-4])(?![\dA-Za-z])|\b(first|second|third|fourth) quarter"
-    r"|([上下])半年|(?<![A-Za-z])H([12])(?![\dA-Za-z]))",  # "2025Q3" and "2025年Q3" too
+    r"|([上下])半年|(?<![A-Za-z])H([12])(?![\dA-Za-z])|\b(first|second) half\b|\bsix months ended 30 (June)\b)",
     re.I,
 )
 # Reports name a quarter or half by its months: "2024年1-3月" is the first quarter, "1—6月" the first half.
@@ -141,6 +142,8 @@ def periods_in(text: str) -> set[str]:
     for match in _QUARTER.finditer(text):
         if match.group(4):
             found.add("H1" if match.group(4) == "上" else "H2")
+        elif match.group(6) or match.group(7):  # "first half", "six months ended 30 June"
+            found.add("H2" if (match.group(6) or "").lower() == "second" else "H1")
         elif match.group(5):
             found.add("H" + match.group(5))
         else:

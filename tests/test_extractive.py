@@ -605,3 +605,36 @@ def test_a_person_appointed_to_another_role_does_not_answer_who_holds_the_asked_
     notice = doc("经总经理提名,董事会同意聘任陈岚女士为公司财务总监,任期三年。", source="赤狐电子公告.txt")
     assert answerer.answer("赤狐电子聘任的总经理是谁?", [notice]) == REFUSALS["zh"]
     assert answerer.answer("赤狐电子聘任谁为财务总监?", [notice]).splitlines()[0] == "陈岚 [1]"
+
+
+def test_a_reports_sentences_speak_of_the_year_its_title_names(answerer) -> None:
+    notice = doc("本次利润分配以方案实施前的公司总股本318,000,000股为基数,每股派发现金红利0.18元(含税)。股权登记日为2023年6月8日。",
+                 source="墨羽新材料股份有限公司2022年年度权益分派实施公告.txt")
+    assert answerer.answer("墨羽新材2023年度每股派发现金红利多少元?", [notice]) == REFUSALS["zh"]
+    assert answerer.answer("墨羽新材2022年度每股派发现金红利多少元?", [notice]).splitlines()[0] == "0.18元 [1]"
+    assert answerer.answer("墨羽新材2023年度权益分派的股权登记日是哪天?", [notice]) == REFUSALS["zh"]
+    assert answerer.answer("墨羽新材2022年度权益分派的股权登记日是哪天?", [notice]).splitlines()[0] == "2023年6月8日 [1]"
+
+
+def test_a_fiscal_years_meeting_is_dated_in_the_year_after(answerer) -> None:
+    notice = doc("现场会议召开的日期时间为2024年6月26日14点30分,召开地点为公司会议室。",
+                 source="青岚生物医药股份有限公司关于召开2023年年度股东大会的通知.txt")
+    assert answerer.answer("青岚生物2023年年度股东大会在哪天召开?", [notice]).splitlines()[0] == "2024年6月26日 [1]"
+
+
+def test_a_year_named_only_as_the_comparison_does_not_make_another_years_figure(answerer) -> None:
+    results = doc("Bluewhale Holdings announces its results for the year ended 31 December 2024. "
+                  "Revenue for the year amounted to RMB8,412 million, an increase of 16.2% compared with 2023.")
+    assert answerer.answer("What was Bluewhale Holdings' revenue for 2024?", [results]).splitlines()[0] == "8,412 million [1]"
+
+
+def test_an_english_figure_takes_the_period_named_after_it(answerer) -> None:
+    warning = doc("Redfox Electronics expects a net loss of approximately RMB180 million for the six months ended 30 June 2025, "
+                  "compared with a net profit of approximately RMB45 million for the same period in 2024.")
+    text = answerer.answer("What was Redfox Electronics' net profit for the first half of 2024?", [warning])
+    assert text.splitlines()[0] == "45 million [1]"
+
+
+def test_a_filings_own_code_line_answers_its_stock_code(answerer) -> None:
+    notice = doc("Bluewhale Holdings Limited\n(Stock Code: 2468)\nANNOUNCEMENT OF ANNUAL RESULTS")
+    assert answerer.answer("What is Bluewhale Holdings' stock code?", [notice]).splitlines()[0] == "2468 [1]"

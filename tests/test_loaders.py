@@ -111,6 +111,16 @@ def test_text_file_decodes_to_the_same_text_whatever_its_encoding(tmp_path: Path
     assert doc.metadata["title"] == CHINESE.splitlines()[0]
 
 
+def test_a_filings_code_line_is_not_its_title(tmp_path: Path) -> None:
+    notice = "证券代码:603877 证券简称:墨羽新材 公告编号:2023-020\n\n墨羽新材料股份有限公司2022年年度权益分派实施公告\n\n正文。\n"
+    path = tmp_path / "notice.txt"
+    path.write_text(notice, encoding="utf-8")
+
+    [doc] = load_file(path)
+
+    assert doc.metadata["title"] == "墨羽新材料股份有限公司2022年年度权益分派实施公告"
+
+
 def test_gbk_text_file_is_decoded_and_indexed(tmp_path: Path, assistant_factory) -> None:
     path = tmp_path / "gbk-note.txt"
     path.write_bytes(CHINESE.encode("gbk"))
