@@ -753,6 +753,8 @@ class ExtractiveAnswerer:
             return False  # "赤狐2025年销量…" speaks of 赤狐, whatever its passage says of the asked 蓝鲸
         for nth, counted in _ORDINAL.findall(asked.text):
             others = {n for n, c in _ORDINAL.findall(s.text) if c == counted}
+            if not others:  # the sentence names none: its passage says which ("第十五次会议于4月22日召开…")
+                others = {n for n, c in _ORDINAL.findall(s.context) if c == counted}
             if others and _ordinal_value(nth) not in {_ordinal_value(n) for n in others}:
                 return False  # "第19棒" is not the asked "第一棒"
         for number in asked.numbers:

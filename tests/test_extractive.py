@@ -638,3 +638,10 @@ def test_an_english_figure_takes_the_period_named_after_it(answerer) -> None:
 def test_a_filings_own_code_line_answers_its_stock_code(answerer) -> None:
     notice = doc("Bluewhale Holdings Limited\n(Stock Code: 2468)\nANNOUNCEMENT OF ANNUAL RESULTS")
     assert answerer.answer("What is Bluewhale Holdings' stock code?", [notice]).splitlines()[0] == "2468 [1]"
+
+
+def test_a_passage_about_another_numbered_meeting_does_not_answer(answerer) -> None:
+    minutes = doc("云杉医疗第四届董事会第十五次会议于2024年4月22日召开,会议由董事长林默先生主持。"
+                  "董事会同意提名墨白先生为公司第四届董事会非独立董事候选人。")
+    assert answerer.answer("云杉医疗第四届董事会第十四次会议由谁主持?", [minutes]) == REFUSALS["zh"]
+    assert answerer.answer("云杉医疗第四届董事会第十五次会议由谁主持?", [minutes]).splitlines()[0] == "林默 [1]"
