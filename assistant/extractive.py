@@ -108,6 +108,9 @@ _RATE = re.compile(
 )
 # Questions that ask for a rate or a share itself, which only a percentage (or a multiple) states.
 _RATIO = re.compile(r"率(?!先|领)|比例|占比|比重|份额|百分比|\b(?:rate|ratio|margin|percentage|share of)\b", re.I)
+# A filing's title ends in what it is; in one, "公司" or "the Company" is the issuer.
+_FILING_TITLE = re.compile(r"(?:公告|通知|报告|预告|快报|决议|摘要)(?:\s*[(（][^)）]*[)）])?\s*$|\b(?:announcement|results|report)\b", re.I)
+_ISSUER = re.compile(r"(?:^|[,，。;；:：、\s])(?:本公司|公司)(?=[\u4e00-\u9fff])(?!名称|章程)|\bthe (?:Company|Group)\b")
 _CODE_LABEL = re.compile(r"(?:证券|股票)代码|\bstock code\b", re.I)
 # A figure that totals everything so far, not one event's.
 _CUMULATIVE = re.compile(r"累计|合计|共计|总计|\bcumulative(?:ly)?\b|\bin (?:total|aggregate)\b", re.I)
@@ -741,7 +744,8 @@ class ExtractiveAnswerer:
         # Another asked name ("AI" in "Bluewhale's AI cloud revenue") does not make a sentence about the asked company.
         company_names = [e for e in asked.entities if self.lexicon.resolve(e) in asked.companies or e in asked.named_companies]
         if (asked.companies or asked.named_companies) and not self._names_found(
-                Asked(**{**asked.__dict__, "entities": company_names or asked.entities}), s.text)[0]:
+                Asked(**{**asked.__dict__, "entities": company_names or asked.entities}), s.text)[0] \
+                and not self._issuer_speaks(s, Asked(**{**asked.__dict__, "entities": company_names or asked.entities})):
             # The passage (or the sentence before) names the subject but this sentence may be about another one:
             # only when it names no other company does the subject carry over.
             # A "company" made of the question's own words ("海洋智能" in a question about 海洋 robots) is a topic.
@@ -813,6 +817,14 @@ class ExtractiveAnswerer:
                 return text[start:stop]
             stop = start
         return ""
+
+    def _issuer_speaks(self, s: _Sentence, asked: Asked) -> bool:
+        """A filing titled with the asked company calls it "公司" or "the Company": a sentence of it where "公司"
+        acts ("公司拟为其向江苏银行…提供担保") speaks of the asked company, whatever counterparty it names."""
+        title = str(s.doc.metadata.get("title", ""))
+        if not (self._names_found(asked, title)[0] and _FILING_TITLE.search(title)):
+            return False
+        return _ISSUER.search(s.text) is not None
 
     @staticmethod
     def _opens_with_another_name(text: str, asked: Asked) -> bool:

@@ -84,9 +84,10 @@ TICKER = re.compile(r"\b\d{4,6}\.(?:HK|SH|SZ|SS|T)\b|(?:(?<=代码[:：])|(?<=�
                     r"\b[A-Z]{1,5}\.(?:N|O|US|L)\b|(?<=[:：]\s)[A-Z]{1,5}\b|"
                     r"\b(?:NYSE|NASDAQ|HKEX|SEHK)[:：]?\s*[A-Z0-9]{1,6}\b")
 # A number with what it counts: "1500米", "45.8%", "15人", "2.6万人" (years are periods, handled apart); a currency
-# code may stand glued before it ("RMB8,412 million"), but never a digit and comma ("412" is no number of its own).
+# code may stand glued before it ("RMB8,412 million"), but never a digit and comma ("412" is no number of its own);
+# a loss is negative ("-0.36", "为-0.82亿元"), but "2022-08" is a date, not 2022 and -08.
 NUMBER_WITH_UNIT = re.compile(
-    r"(?:(?<![A-Za-z\d.\-])|(?<=RMB)|(?<=HKD)|(?<=USD)|(?<=EUR))(?<!\d,)(\d+(?:[.,]\d+)*|[零一二两三四五六七八九十百千万亿]+(?=[个人名次年天倍家款项支队座架辆台元%]))"
+    r"(?:(?<![A-Za-z\d.\-])|(?<=RMB)|(?<=HKD)|(?<=USD)|(?<=EUR))(?<!\d,)(-?\d+(?:[.,]\d+)*|[零一二两三四五六七八九十百千万亿]+(?=[个人名次年天倍家款项支队座架辆台元%]))"
     r"\s*(%|‰|(?:万亿|亿|万|千|百)?(?:美元|港元|港币|欧元|英镑|日元|人民币|元|人次|人|名|个月|小时|分钟|个|辆|吨|台|架|次|倍|家|款|项|支|队|座|斤|公里|千米|米|件|张|部|所|只|天|年)"
     r"|万亿|亿|万|千|百|nm|token/s|km|mph|million|billion|trillion|thousand|percent|x(?![a-z]))?",
     re.I,

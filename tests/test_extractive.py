@@ -645,3 +645,16 @@ def test_a_passage_about_another_numbered_meeting_does_not_answer(answerer) -> N
                   "董事会同意提名墨白先生为公司第四届董事会非独立董事候选人。")
     assert answerer.answer("云杉医疗第四届董事会第十四次会议由谁主持?", [minutes]) == REFUSALS["zh"]
     assert answerer.answer("云杉医疗第四届董事会第十五次会议由谁主持?", [minutes]).splitlines()[0] == "林默 [1]"
+
+
+def test_in_a_filing_the_company_that_acts_is_the_issuer_whatever_counterparty_it_names(answerer) -> None:
+    notice = doc("为满足全资子公司经营资金需求,公司拟为其向北辰银行申请的综合授信提供连带责任保证担保,担保期限为三年。",
+                 source="长汀能源股份有限公司关于为全资子公司提供担保的公告.txt")
+    assert answerer.answer("长汀能源为子公司提供的担保期限是多久?", [notice]).splitlines()[0] == "三年 [1]"
+    news = doc("长汀能源等多家公司近日发布公告。为满足经营资金需求,公司拟向北辰银行申请综合授信,期限为三年。", source="行业新闻.txt")
+    assert answerer.answer("长汀能源为子公司提供的担保期限是多久?", [news]) == REFUSALS["zh"]
+
+
+def test_a_loss_is_a_negative_figure(answerer) -> None:
+    flash = doc("项目 本报告期 上年同期\n基本每股收益(元) -0.36 -0.52", source="星垣半导体2023年度业绩快报公告.txt")
+    assert answerer.answer("星垣半导体2023年基本每股收益是多少?", [flash]).splitlines()[0] == "-0.36 [1]"
