@@ -348,7 +348,7 @@ def _clause_end(text: str, pos: int) -> int:
 
 
 def _figure_value(item: str) -> float | None:
-    match = re.match(r"\d+(?:\.\d+)?", re.sub(r"[\s,]", "", item))
+    match = re.match(r"-?\d+(?:\.\d+)?", re.sub(r"[\s,]", "", item))
     return float(match.group(0)) if match else None
 
 
@@ -1005,6 +1005,14 @@ class ExtractiveAnswerer:
             if finer:
                 found.remove(finer[0])
                 found.insert(0, finer[0])
+        if found and asked.expects == "number" and not _unit_of(found[0].lead):
+            # A bare table cell ("营业总收入 215,336.42 187,905.10") leaves its unit in a header the reader does not
+            # see: the same figure stated with its unit ("营业总收入215,336.42万元") leads instead.
+            value = _figure_value(found[0].lead)
+            stated = [s for s in found[1:] if _unit_of(s.lead) and _figure_value(s.lead) == value]
+            if stated:
+                found.remove(stated[0])
+                found.insert(0, stated[0])
         return asked, found, sorted(sentences, key=lambda s: -s.score)
 
     def stream(self, question: str, documents: list[Document]) -> Iterator[str]:

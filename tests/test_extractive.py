@@ -658,3 +658,9 @@ def test_in_a_filing_the_company_that_acts_is_the_issuer_whatever_counterparty_i
 def test_a_loss_is_a_negative_figure(answerer) -> None:
     flash = doc("项目 本报告期 上年同期\n基本每股收益(元) -0.36 -0.52", source="星垣半导体2023年度业绩快报公告.txt")
     assert answerer.answer("星垣半导体2023年基本每股收益是多少?", [flash]).splitlines()[0] == "-0.36 [1]"
+
+
+def test_a_bare_table_cell_gives_way_to_the_same_figure_stated_with_its_unit(answerer) -> None:
+    flash = doc("单位:万元\n项目 本报告期 上年同期\n营业总收入 215,336.42 187,905.10\n"
+                "报告期内,公司实现营业总收入215,336.42万元,同比增长14.60%。", source="星垣半导体2023年度业绩快报公告.txt")
+    assert answerer.answer("星垣半导体2023年营业总收入是多少?", [flash]).splitlines()[0] == "215,336.42万元 [1]"
