@@ -607,7 +607,8 @@ class ExtractiveAnswerer:
         """(position, item) of every item of the expected kind in a sentence."""
         q = asked.text.lower()
         if asked.expects == "number":
-            dates = [m.span() for m in _DATE_ITEM.finditer(text)]
+            # A listing code ("证券代码:688455", "2468.HK") is a name, not an amount.
+            dates = [m.span() for m in _DATE_ITEM.finditer(text)] + [m.span() for m in TICKER.finditer(text)]
             found = []
             for match in NUMBER_WITH_UNIT.finditer(text):
                 item, number, unit = match.group(0).strip(), match.group(1), match.group(2) or ""

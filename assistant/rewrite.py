@@ -350,13 +350,21 @@ def subjects_in(text: str, lexicon: Lexicon) -> list[Subject]:
     return _dedupe(found)
 
 
+# Kinds of company, not names of one: "归属于上市公司股东的净利润" names no company.
+_GENERIC_COMPANIES = {"上市公司", "母公司", "子公司", "全资子公司", "控股子公司", "分公司", "本公司", "该公司", "合资公司",
+                      "控股公司", "参股公司", "关联公司", "股份公司", "有限公司", "上市公司股东"}
+
+
 def companies_named(text: str, lexicon: Lexicon) -> set[str]:
     """The companies a text names: lexicon names (canonical) and, for companies no list knows, names that end in a
     company suffix ("赤狐电子", "Nimbus Labs"); other proper nouns (places, people) are left out."""
     return {
         lexicon.resolve(s.name) for s in subjects_in(text, lexicon)
-        if (s.known and lexicon.resolve(s.name) in lexicon.aliases) or COMPANY_SUFFIX.sub("", s.name).strip(" -")
-        and COMPANY_SUFFIX.search(s.name)  # a name before the suffix: "Technology" alone names no company
+        if s.name not in _GENERIC_COMPANIES and (
+            (s.known and lexicon.resolve(s.name) in lexicon.aliases)
+            # a name before the suffix: "Technology" alone names no company
+            or (COMPANY_SUFFIX.sub("", s.name).strip(" -") and COMPANY_SUFFIX.search(s.name))
+        )
     }
 
 

@@ -664,3 +664,27 @@ def test_a_bare_table_cell_gives_way_to_the_same_figure_stated_with_its_unit(ans
     flash = doc("单位:万元\n项目 本报告期 上年同期\n营业总收入 215,336.42 187,905.10\n"
                 "报告期内,公司实现营业总收入215,336.42万元,同比增长14.60%。", source="星垣半导体2023年度业绩快报公告.txt")
     assert answerer.answer("星垣半导体2023年营业总收入是多少?", [flash]).splitlines()[0] == "215,336.42万元 [1]"
+
+
+def test_a_listed_company_in_general_is_no_other_company(answerer) -> None:
+    report = doc("本报告期(2024年1-3月)营业收入为6.48亿元,较上年同期增长9.7%;归属于上市公司股东的净利润为0.57亿元,较上年同期增长12.3%。",
+                 source="赤狐电子2024年第一季度报告.txt")
+    assert answerer.answer("赤狐电子2024年第一季度净利润同比增长多少?", [report]).splitlines()[0] == "12.3% [1]"
+
+
+class _AlikeEmbedder:
+    """Every text means the same: across languages, only the words and items decide."""
+
+    def embed_query(self, text: str) -> list[float]:
+        return [1.0, 0.0]
+
+    def embed_passages(self, texts: list[str]) -> list[list[float]]:
+        return [[1.0, 0.0] for _ in texts]
+
+
+def test_a_listing_code_is_no_amount() -> None:
+    lexicon = Lexicon.load(Path(__file__).resolve().parents[1] / "corpus" / "lexicon.yaml")
+    answerer = ExtractiveAnswerer(lexicon, REFUSALS, embedder=_AlikeEmbedder())
+    header = doc("证券代码:688455 证券简称:星垣半导体\n\n星垣半导体股份有限公司2024年第一季度报告(摘要)\n\n"
+                 "本报告期(2024年1-3月),公司营业收入比上年同期有所增长。", source="星垣半导体股份有限公司2024年第一季度报告(摘要).txt")
+    assert answerer.answer("What was 星垣半导体's operating revenue in the first quarter of 2024?", [header]) == REFUSALS["en"]
