@@ -539,7 +539,7 @@ class ExtractiveAnswerer:
                 off_head = min((gap(pos, item, a) for a in head_at), default=0)
                 # "哪支球队": a name ending in the asked kind ("…队") is of the kind asked for.
                 typed = bool(asked.kind_noun) and item.endswith(asked.kind_noun[-1])
-                near.append((echo, not typed, -around, not with_head, not beside_name, off_head, distance, pos, item))
+                near.append((echo, not typed, not with_head, -around, not beside_name, off_head, distance, pos, item))
         near = [n for n in near if self._in_asked_period(sentence, n[-2], asked)]
         if not near:
             return ""

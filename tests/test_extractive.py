@@ -688,3 +688,9 @@ def test_a_listing_code_is_no_amount() -> None:
     header = doc("证券代码:688455 证券简称:星垣半导体\n\n星垣半导体股份有限公司2024年第一季度报告(摘要)\n\n"
                  "本报告期(2024年1-3月),公司营业收入比上年同期有所增长。", source="星垣半导体股份有限公司2024年第一季度报告(摘要).txt")
     assert answerer.answer("What was 星垣半导体's operating revenue in the first quarter of 2024?", [header]) == REFUSALS["en"]
+
+
+def test_the_figure_in_the_clause_of_the_asked_metric_beats_one_near_more_asked_words(answerer) -> None:
+    notice = doc("蓝鲸科技本次回购成交的最高价为22.40元/股,最低价为19.85元/股,支付的资金总额为3,120万元。")
+    assert answerer.answer("蓝鲸科技回购的最低价是多少?", [notice]).splitlines()[0] == "19.85元 [1]"
+    assert answerer.answer("蓝鲸科技回购的最高价是多少?", [notice]).splitlines()[0] == "22.40元 [1]"
