@@ -91,7 +91,7 @@ _AFTER_ROLE = re.compile(_ROLE_WORDS + r"[:：为是由]?([\u4e00-\u9fff·]{2,6}
 _SAID_AFTER = re.compile(r"\s*(?:发表|报道|报导|撰文|发文|称|表示|透露|指出|获悉|援引|引述|确认|回应)")
 _SAYING = re.compile(r"发表|报道|报导|撰文|发文|称|表示|透露|指出|获悉|援引|引述|确认|回应|宣布|\b(?:said|reported|announced|confirmed)\b")
 # A figure or date in a clause that states a plan, a target or a forecast is not what happened.
-_PLANNED = re.compile(r"计划|规划|目标|预计|预期|预测|预估|估计|有望|(?<!模)拟|力争|争取|需要|"
+_PLANNED = re.compile(r"计划|规划|目标|预计|预期|预测|预估|估计|有望|力争|争取|需要|"
                       r"\b(?:plans?|planned|targets?|expected|expects?|forecasts?|aims?|projected|guidance)\b", re.I)
 _NOT_NAME_START = set("也都还就将已又再亦曾正在被把对向从所的了和与及")
 _COMMON_TAGS = frozenset("v vn vd d p c u r n a ad an m q t f l i z".split())
@@ -111,6 +111,8 @@ _RATIO = re.compile(r"率(?!先|领)|比例|占比|比重|份额|百分比|\b(?:
 # A filing's title ends in what it is; in one, "公司" or "the Company" is the issuer.
 _FILING_TITLE = re.compile(r"(?:公告|通知|报告|预告|快报|决议|摘要)(?:\s*[(（][^)）]*[)）])?\s*$|\b(?:announcement|results|report)\b", re.I)
 _ISSUER = re.compile(r"(?:^|[,，。;；:：、\s])(?:本公司|公司)(?=[\u4e00-\u9fff])(?!名称|章程)|\bthe (?:Company|Group)\b")
+# Words for a sum of money, which an amount in 元 states by its unit (a price per unit, "单价", it does not).
+_MONEY_HEAD = re.compile(r"金额|价款|对价|资金|费用|总价|总额|\bamount\b|\bsum\b", re.I)
 _CODE_LABEL = re.compile(r"(?:证券|股票)代码|\bstock code\b", re.I)
 # A figure that totals everything so far, not one event's.
 _CUMULATIVE = re.compile(r"累计|合计|共计|总计|\bcumulative(?:ly)?\b|\bin (?:total|aggregate)\b", re.I)
@@ -186,6 +188,8 @@ def _touches(word: str, text: str) -> bool:
 
 
 _ORDINAL = re.compile(r"第([一二三四五六七八九十两\d]{1,3})\s*([\u4e00-\u9fff])")
+# A lettered label: "A轮" (a funding round), "B组", "Pre-A轮", "C类".
+_LABEL = re.compile(r"(?<![A-Za-z])((?:Pre-)?[A-Za-z]\+?)\s*(轮|组|类|级)")
 _CHINESE_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
 
 
@@ -325,6 +329,16 @@ _REPORTED_YEAR = re.compile(r"((?:19|20)\d\d)\s*年?(?:年度|第?[一二三四]
 def _without_compared_years(text: str) -> str:
     """The text with each compared-with year blanked out, positions kept."""
     return _COMPARED_YEAR.sub(lambda m: m.group(0)[: m.start(1) - m.start()] + " " * 4, text)
+
+
+def _states_head(lead: str, head: str) -> bool:
+    """The item says by its unit what the asked metric is: "7人" states a "人数", a percentage a "比例", an amount
+    in 元 a "金额" ("完成5亿元B轮融资" states the round's 金额 without the word)."""
+    if len(head) == 2 and head[1] == "数" and lead.endswith(head[0]):
+        return True
+    if lead.endswith("%") and _RATIO.search(head):
+        return True
+    return "元" in _unit_of(lead) and _MONEY_HEAD.search(head) is not None
 
 
 def _years_asked(asked: Asked) -> set[str]:
@@ -762,6 +776,10 @@ class ExtractiveAnswerer:
                 others = {n for n, c in _ORDINAL.findall(s.context) if c == counted}
             if others and _ordinal_value(nth) not in {_ordinal_value(n) for n in others}:
                 return False  # "第19棒" is not the asked "第一棒"
+        for label, counted in _LABEL.findall(asked.text):
+            others = {n.upper() for n, c in _LABEL.findall(s.text) or _LABEL.findall(s.context) if c == counted}
+            if others and label.upper() not in others:
+                return False  # a "B轮" round is not the asked "A轮"
         for number in asked.numbers:
             digits = re.escape(re.sub(r"[^\d.]", "", number).strip(".") or number)
             if not re.search(rf"(?<![\d.]){digits}", s.text + s.previous):
@@ -885,7 +903,10 @@ class ExtractiveAnswerer:
             # Across languages only words with a synonym in the sentence's language can be looked for in it.
             language = language_of(s.text)
             usable = [j for j, syn in enumerate(terms) if not cross[i] or any(language_of(t) == language for t in syn)]
-            covered = sum(idf[j] * max(max(_cover(t, own) for t in terms[j]), 0.5 * max(_cover(t, around) for t in terms[j]))
+            # The asked metric that the item states by its unit ("5亿元" for "金额") is covered, word or not.
+            stated = asked.attributes.index(asked.head) if asked.head in asked.attributes and _states_head(s.lead, asked.head) else -1
+            covered = sum(idf[j] * (1.0 if j == stated else
+                                    max(max(_cover(t, own) for t in terms[j]), 0.5 * max(_cover(t, around) for t in terms[j])))
                           for j in usable)
             weight = sum(idf[j] for j in usable)
             # Words with no synonym in the sentence's language go unchecked: a sentence in the other language that
@@ -934,11 +955,7 @@ class ExtractiveAnswerer:
             # A figure of a neighbouring metric ("播种面积" for "产量") is no answer: the sentence must touch the
             # asked metric itself, in part at least ("死亡" for "死亡人数").
             head = self._attribute_terms(asked)[asked.attributes.index(asked.head)]
-            # "人数" is the count of 人: an item in 人 ("7人") states it.
-            counts_unit = len(asked.head) == 2 and asked.head[1] == "数" and s.lead.endswith(asked.head[0])
-            # "占其所持股份的32.29%" states the asked "比例": a percentage is a share.
-            counts_unit = counts_unit or (s.lead.endswith("%") and _RATIO.search(asked.head) is not None)
-            if not counts_unit and not any(_touches(t, s.text.lower()) for t in head):
+            if not _states_head(s.lead, asked.head) and not any(_touches(t, s.text.lower()) for t in head):
                 return False
         if (asked.expects in ("reason", "any") and asked.attributes and language_of(s.text) == asked.language
                 and not any(_touches(t, s.text.lower()) for terms in self._attribute_terms(asked) for t in terms)

@@ -694,3 +694,19 @@ def test_the_figure_in_the_clause_of_the_asked_metric_beats_one_near_more_asked_
     notice = doc("蓝鲸科技本次回购成交的最高价为22.40元/股,最低价为19.85元/股,支付的资金总额为3,120万元。")
     assert answerer.answer("蓝鲸科技回购的最低价是多少?", [notice]).splitlines()[0] == "19.85元 [1]"
     assert answerer.answer("蓝鲸科技回购的最高价是多少?", [notice]).splitlines()[0] == "22.40元 [1]"
+
+
+def test_an_amount_in_yuan_states_the_asked_sum_without_the_word(answerer) -> None:
+    news = doc("具身智能企业青岚智能宣布完成5亿元B轮融资,本轮融资由远山资本领投。")
+    assert answerer.answer("青岚智能本轮融资金额是多少?", [news]).splitlines()[0] == "5亿元 [1]"
+
+
+def test_a_lettered_round_is_not_another_round(answerer) -> None:
+    news = doc("具身智能企业青岚智能宣布完成5亿元B轮融资,本轮融资由远山资本领投,北辰创投、冰湖基金跟投。")
+    assert answerer.answer("青岚智能C轮融资金额是多少?", [news]) == REFUSALS["zh"]
+    assert answerer.answer("青岚智能A轮融资由谁领投?", [news]) == REFUSALS["zh"]
+
+
+def test_a_proposed_deals_terms_answer_a_question_about_the_deal(answerer) -> None:
+    notice = doc("长汀能源8月20日晚间公告,公司拟以现金6.8亿元收购江苏云帆储能科技有限公司51%股权。")
+    assert answerer.answer("长汀能源收购云帆储能的交易金额是多少?", [notice]).splitlines()[0] == "6.8亿元 [1]"
