@@ -77,6 +77,7 @@ _DATE_ITEM = re.compile(
     r"\d{1,2}\s*[-—~至到]\s*\d{1,2}\s*月|(?:19|20)\d\d\s*年|(?:今|明|昨|前|后)(?:天|日)|(?:本|上|下)?(?:周|星期)[一二三四五六日天]",
     re.I,
 )
+_RELATIVE_DAY = re.compile(r"\s*(?:今|明|昨|前|后)(?:天|日)\s*|\s*(?:本|上|下)?(?:周|星期)[一二三四五六日天]\s*")
 _YEAR_ONLY = re.compile(r"^(?:19|20)\d\d\s*年$")
 _ASKS_YEAR = re.compile(r"哪一?年|几几年|年份|\b(?:which|what) year\b", re.I)
 _PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,6}(?:市|省|县|区|镇|州|国|岛|城|村|湾|港)")
@@ -85,6 +86,7 @@ _ROLE_WORDS = (r"(?:嫌疑人|凶手|枪手|导演|主演|演员|选手|球员|�
                r"|得主|冠军|记者|作者|编剧|主持人|创始人)")
 # Titles in a company or an organisation: a word ending so names a role ("总经理", "财务总监", "董事会秘书").
 _ROLE_SUFFIX = re.compile(r"(?:经理|总监|总裁|董事长|董事|秘书|主席|负责人|行长|会长|院长|主任|部长|局长|代表|教练|队长)$")
+_ROLE_IN_TEXT = re.compile(r"经理|总监|总裁|董事长|董事(?!会)|秘书|主席|负责人|行长|会长|院长|主任|部长|局长|教练|队长")
 _AFTER_ROLE = re.compile(_ROLE_WORDS + r"[:：为是由]?([\u4e00-\u9fff·]{2,6})")
 # Right after a date, a verb of saying makes it the day something was said or reported ("网站3月5日发表…的报道",
 # "发言人1月31日确认…的日期"), not the day of the asked event.
@@ -776,6 +778,9 @@ class ExtractiveAnswerer:
                 others = {n for n, c in _ORDINAL.findall(s.context) if c == counted}
             if others and _ordinal_value(nth) not in {_ordinal_value(n) for n in others}:
                 return False  # "第19棒" is not the asked "第一棒"
+        asked_roles = [a for a in asked.attributes if _ROLE_SUFFIX.search(a)]
+        if asked_roles and not any(r in s.text for r in asked_roles) and _ROLE_IN_TEXT.search(s.text):
+            return False  # "董事长增持20万股" says nothing of what the asked 总经理 did
         for label, counted in _LABEL.findall(asked.text):
             others = {n.upper() for n, c in _LABEL.findall(s.text) or _LABEL.findall(s.context) if c == counted}
             if others and label.upper() not in others:
@@ -803,6 +808,8 @@ class ExtractiveAnswerer:
                 return False  # "…2022年年度权益分派实施公告": a report's sentences speak of the year its title names
             if not named and not (asked.periods & periods_in(s.context + " " + s.date)):
                 return False
+            if not years and asked_years and not asked_years & periods_in(s.context + " " + s.date):
+                return False  # "上半年亏损2.3亿元" in a passage that names no asked year is another year's half
         s.lead = self._lead(s.text, asked, structured=s.row is not None, heading=s.heading)
         if s.lead and asked.expects == "number" and asked.periods and s.row is None and language_of(s.text) == "zh":
             # Chinese states the time before the figure of it: a figure ahead of every period the sentence names
@@ -1023,6 +1030,12 @@ class ExtractiveAnswerer:
             if finer:
                 found.remove(finer[0])
                 found.insert(0, finer[0])
+        if found and asked.expects == "date" and _RELATIVE_DAY.fullmatch(found[0].lead):
+            # "今日登陆科创板" in a headline: the body's "2023年7月18日" says which day that was.
+            absolute = [s for s in found[1:] if not _RELATIVE_DAY.fullmatch(s.lead)]
+            if absolute:
+                found.remove(absolute[0])
+                found.insert(0, absolute[0])
         if found and asked.expects == "number" and not _unit_of(found[0].lead):
             # A bare table cell ("营业总收入 215,336.42 187,905.10") leaves its unit in a header the reader does not
             # see: the same figure stated with its unit ("营业总收入215,336.42万元") leads instead.

@@ -710,3 +710,20 @@ def test_a_lettered_round_is_not_another_round(answerer) -> None:
 def test_a_proposed_deals_terms_answer_a_question_about_the_deal(answerer) -> None:
     notice = doc("长汀能源8月20日晚间公告,公司拟以现金6.8亿元收购江苏云帆储能科技有限公司51%股权。")
     assert answerer.answer("长汀能源收购云帆储能的交易金额是多少?", [notice]).splitlines()[0] == "6.8亿元 [1]"
+
+
+def test_a_half_year_figure_in_a_passage_of_another_year_does_not_answer(answerer) -> None:
+    news = doc("云杉医疗上半年亏损2.3亿元。云杉医疗发布2024年半年度报告,公司上半年营业收入4.1亿元。", source="news.txt")
+    assert answerer.answer("云杉医疗2023年上半年亏损多少?", [news]) == REFUSALS["zh"]
+    assert answerer.answer("云杉医疗2024年上半年亏损多少?", [news]).splitlines()[0] == "2.3亿元 [1]"
+
+
+def test_what_another_officer_did_does_not_answer_for_the_asked_one(answerer) -> None:
+    news = doc("墨羽新材董事长增持20万股。公司董事长林默于5月13日增持公司股份20万股。", source="news.txt")
+    assert answerer.answer("墨羽新材总经理增持了多少股?", [news]) == REFUSALS["zh"]
+    assert answerer.answer("墨羽新材董事长增持了多少股?", [news]).splitlines()[0].startswith("20万")
+
+
+def test_a_relative_day_gives_way_to_the_date_the_passage_states(answerer) -> None:
+    news = doc("星垣半导体今日登陆科创板\n\n2023年7月18日,星垣半导体正式在科创板挂牌上市,发行价格为每股32.50元。", source="news.txt")
+    assert answerer.answer("星垣半导体哪天在科创板上市?", [news]).splitlines()[0].startswith("2023年7月18日")
