@@ -115,6 +115,8 @@ _FILING_TITLE = re.compile(r"(?:公告|通知|报告|预告|快报|决议|摘要
 _ISSUER = re.compile(r"(?:^|[,，。;；:：、\s])(?:本公司|公司)(?=[\u4e00-\u9fff])(?!名称|章程)|\bthe (?:Company|Group)\b")
 # Words for a sum of money, which an amount in 元 states by its unit (a price per unit, "单价", it does not).
 _MONEY_HEAD = re.compile(r"金额|价款|对价|资金|费用|总价|总额|\bamount\b|\bsum\b", re.I)
+# Measure words that say what kind of figure is asked, not of what: the word before says that ("中标金额", "减持数量").
+_GENERIC_HEAD = re.compile(r"金额|数量|规模|总额|比例|价格|时间|日期")
 _CODE_LABEL = re.compile(r"(?:证券|股票)代码|\bstock code\b", re.I)
 # A figure that totals everything so far, not one event's.
 _CUMULATIVE = re.compile(r"累计|合计|共计|总计|\bcumulative(?:ly)?\b|\bin (?:total|aggregate)\b", re.I)
@@ -824,6 +826,13 @@ class ExtractiveAnswerer:
             clause = s.text[_clause_start(s.text, at) : _clause_end(s.text, at + len(s.lead))] if at >= 0 else ""
             if _SPAN_OF_YEARS.search(clause):
                 return False  # "近五年累计超1000亿" totals several years: no answer for one year
+        if s.lead and asked.expects == "number" and _GENERIC_HEAD.fullmatch(asked.head or "-") and asked.language == "zh":
+            at = s.text.find(s.lead)
+            clause = s.text[_clause_start(s.text, at) : _clause_end(s.text, at + len(s.lead))] if at >= 0 else ""
+            for m in re.finditer(re.escape(asked.head), clause):
+                owner = clause[max(m.start() - 2, 0) : m.start()]
+                if re.fullmatch(r"[\u4e00-\u9fff]{2}", owner) and owner not in asked.text:
+                    return False  # "增持金额约336万元" is what the 增持 cost, not the asked 中标金额
         if s.lead and asked.expects == "entity" and s.row is not None and "metric" in s.row:
             kind = re.search(r"(?:哪些|哪几个?|哪[个种类]|什么)([\u4e00-\u9fff]{2})", asked.text)
             if kind and kind.group(1) in s.row["metric"]:

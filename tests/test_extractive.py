@@ -727,3 +727,9 @@ def test_what_another_officer_did_does_not_answer_for_the_asked_one(answerer) ->
 def test_a_relative_day_gives_way_to_the_date_the_passage_states(answerer) -> None:
     news = doc("星垣半导体今日登陆科创板\n\n2023年7月18日,星垣半导体正式在科创板挂牌上市,发行价格为每股32.50元。", source="news.txt")
     assert answerer.answer("星垣半导体哪天在科创板上市?", [news]).splitlines()[0].startswith("2023年7月18日")
+
+
+def test_an_amount_of_another_kind_does_not_answer_the_asked_amount(answerer) -> None:
+    news = doc("墨羽新材公告称,董事长林默增持公司股份20万股,增持金额约336万元。")
+    assert answerer.answer("墨羽新材的中标金额是多少?", [news]) == REFUSALS["zh"]
+    assert answerer.answer("墨羽新材董事长的增持金额是多少?", [news]).splitlines()[0] == "336万元 [1]"
