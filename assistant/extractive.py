@@ -162,11 +162,16 @@ class _Sentence:
 
 
 def _stem(word: str) -> str:
-    """A light English stem, enough to match "employees" with "employee" and "grew" with nothing wrong."""
+    """A light English stem, enough to match "employees" with "employee", "shipped" with "ship" and "raising" with
+    "raise", and "grew" with nothing wrong."""
+    stem = word
     for suffix in ("ies", "es", "s", "ing", "ed"):
         if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+            stem = word[: -len(suffix)]
+            if suffix in ("ing", "ed") and len(stem) > 3 and stem[-1] == stem[-2] and stem[-1] not in "aeiouls":
+                stem = stem[:-1]  # "shipped", "planning": the doubled consonant is spelling
+            break
+    return stem.rstrip("e") if len(stem) >= 4 else stem  # "employee(s)", "price(s)", "raise(d)": one stem each
 
 
 def _cover(word: str, text: str) -> float:
@@ -1045,6 +1050,13 @@ class ExtractiveAnswerer:
             if absolute:
                 found.remove(absolute[0])
                 found.insert(0, absolute[0])
+        if found and language_of(found[0].text) != asked.language and asked.expects not in ("reason", "any"):
+            # The same item stated in the question's language is quoted in it: a reader asking in Chinese reads
+            # the Chinese sentence, not an English table row saying the same.
+            same = [s for s in found[1:] if language_of(s.text) == asked.language and _key(s.lead) == _key(found[0].lead)]
+            if same:
+                found.remove(same[0])
+                found.insert(0, same[0])
         if found and asked.expects == "number" and not _unit_of(found[0].lead):
             # A bare table cell ("营业总收入 215,336.42 187,905.10") leaves its unit in a header the reader does not
             # see: the same figure stated with its unit ("营业总收入215,336.42万元") leads instead.

@@ -187,3 +187,11 @@ def test_an_edited_passage_prompt_does_not_change_the_offline_answer(settings_fa
     assistant.ingest([str(note)], show_progress=False)
     answer = assistant.ask("蓝鲸智算2025年前三季度的营收是多少?")
     assert answer.text.splitlines()[0] == "46.5亿元 [1]"
+
+
+def test_the_same_figure_is_quoted_from_a_sentence_in_the_questions_language(corpus_assistant) -> None:
+    # The shipped corpus states the broker's estimate in a Chinese note and in an English one.
+    answer = corpus_assistant.ask("摩根大通预计小米2025年EPS同比增长多少?")
+    first, quote = answer.text.splitlines()[:2]
+    assert first.startswith("45.8%")
+    assert "EPS同比增长45.8%" in quote

@@ -733,3 +733,10 @@ def test_an_amount_of_another_kind_does_not_answer_the_asked_amount(answerer) ->
     news = doc("墨羽新材公告称,董事长林默增持公司股份20万股,增持金额约336万元。")
     assert answerer.answer("墨羽新材的中标金额是多少?", [news]) == REFUSALS["zh"]
     assert answerer.answer("墨羽新材董事长的增持金额是多少?", [news]).splitlines()[0] == "336万元 [1]"
+
+
+def test_english_words_match_across_their_spellings(answerer) -> None:
+    news = doc("Orca Robotics said on Tuesday it had raised $120 million. "
+               "Orca shipped about 4,800 robots in 2024, up from 2,900 a year earlier.")
+    assert answerer.answer("How many robots did Orca ship in 2024?", [news]).splitlines()[0] == "4,800 [1]"
+
