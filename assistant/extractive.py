@@ -86,6 +86,8 @@ _ROLE_WORDS = (r"(?:嫌疑人|凶手|枪手|导演|主演|演员|选手|球员|�
                r"|得主|冠军|记者|作者|编剧|主持人|创始人)")
 # Titles in a company or an organisation: a word ending so names a role ("总经理", "财务总监", "董事会秘书").
 _ROLE_SUFFIX = re.compile(r"(?:经理|总监|总裁|董事长|董事|秘书|主席|负责人|行长|会长|院长|主任|部长|局长|代表|教练|队长)$")
+# Verbs that undo what the word after them names: a passage about the pledge, deal or payout itself is no answer.
+_UNDOING = re.compile(r"解除|解押|取消|终止|撤销|撤回|\b(?:cancel(?:led|s)?|terminat(?:ed|es|e)|withdr[ae]w[ns]?)\b", re.I)
 _ROLE_IN_TEXT = re.compile(r"经理|总监|总裁|董事长|董事(?!会)|秘书|主席|负责人|行长|会长|院长|主任|部长|局长|教练|队长")
 _AFTER_ROLE = re.compile(_ROLE_WORDS + r"[:：为是由]?([\u4e00-\u9fff·]{2,6})")
 # Right after a date, a verb of saying makes it the day something was said or reported ("网站3月5日发表…的报道",
@@ -785,6 +787,8 @@ class ExtractiveAnswerer:
                 others = {n for n, c in _ORDINAL.findall(s.context) if c == counted}
             if others and _ordinal_value(nth) not in {_ordinal_value(n) for n in others}:
                 return False  # "第19棒" is not the asked "第一棒"
+        if any(verb not in s.text for verb in _UNDOING.findall(asked.text)):
+            return False  # "控股股东质押1500万股" says nothing of what was released ("解除质押")
         asked_roles = [a for a in asked.attributes if _ROLE_SUFFIX.search(a)]
         if asked_roles and not any(r in s.text for r in asked_roles) and _ROLE_IN_TEXT.search(s.text):
             return False  # "董事长增持20万股" says nothing of what the asked 总经理 did

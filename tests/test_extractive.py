@@ -740,3 +740,10 @@ def test_english_words_match_across_their_spellings(answerer) -> None:
                "Orca shipped about 4,800 robots in 2024, up from 2,900 a year earlier.")
     assert answerer.answer("How many robots did Orca ship in 2024?", [news]).splitlines()[0] == "4,800 [1]"
 
+
+
+def test_an_undoing_is_not_answered_by_the_thing_undone(answerer) -> None:
+    pledged = doc("赤狐电子公告,控股股东将其持有的1500万股公司股份质押给北辰证券。")
+    assert answerer.answer("赤狐电子控股股东解除质押了多少股?", [pledged]) == REFUSALS["zh"]
+    released = doc("赤狐电子公告,控股股东将质押给北辰证券的800万股公司股份解除质押。")
+    assert answerer.answer("赤狐电子控股股东解除质押了多少股?", [released]).splitlines()[0].startswith("800万")
