@@ -80,7 +80,7 @@ def test_invented_filings_and_financial_news_keep_their_answer_and_refusal_rates
     print(f"announcements: answerable {right}/{answerable}, unanswerable refused {refused}/{unanswerable}")
     assert (answerable, unanswerable) == (60, 41)
     assert right >= 57  # measured 59 (2026-12-01)
-    assert refused >= 37  # measured 39
+    assert refused >= 38  # measured 40
 
 
 UNLISTED_NOTE_ZH = """---
