@@ -107,7 +107,7 @@ _BOILERPLATE = re.compile(r"\s*(来源|稿源|责任编辑|责编|编辑|原标�
 # Questions about a rate, a share or a change: only they are answered by a percentage.
 _RATE = re.compile(
     r"率|比例|占比|比重|份额|占|增速|增长|增幅|涨|跌|幅|下降|上升|提升|回报|同比|环比|百分|成|%|"
-    r"percent|share of|grow|growth|rate|margin|ratio|rise|fall|gain|drop|increase|decrease|\bup\b|\bdown\b|yield|return",
+    r"percent|share of|stake|grow|growth|rate|margin|ratio|rise|fall|gain|drop|increase|decrease|\bup\b|\bdown\b|yield|return",
     re.I,
 )
 # Questions that ask for a rate or a share itself, which only a percentage (or a multiple) states.
@@ -168,7 +168,7 @@ def _stem(word: str) -> str:
     "raise", and "grew" with nothing wrong."""
     stem = word
     for suffix in ("ies", "es", "s", "ing", "ed"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+        if len(word) >= len(suffix) + 3 and word.endswith(suffix):
             stem = word[: -len(suffix)]
             if suffix in ("ing", "ed") and len(stem) > 3 and stem[-1] == stem[-2] and stem[-1] not in "aeiouls":
                 stem = stem[:-1]  # "shipped", "planning": the doubled consonant is spelling

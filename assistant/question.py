@@ -29,7 +29,7 @@ _EXPECTS: list[tuple[str, re.Pattern[str]]] = [
             r"how (much|many|fast|large|big|long|high)|what (percent|percentage|share|proportion|multiple|ratio|rate)|"
             r"\b(number|amount|total|size|value|count) of\b|"
             r"^(what|which)\b.*\b(revenues?|sales|income|profits?|earnings|eps|prices?|valuations?|ratios?|growth|dividends?|"
-            r"margins?|expenditures?|spending|capex|costs?|rates?|worth|assets|liabilities|equity|cash|debt|expenses?|"
+            r"margins?|expenditures?|spending|capex|costs?|rates?|worth|assets|liabilities|equity|cash|debt|expenses?|stakes?|"
             r"market cap|share of|multiples?|p/?e|yields?)\b",
             re.I,
         ),

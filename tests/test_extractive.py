@@ -747,3 +747,8 @@ def test_an_undoing_is_not_answered_by_the_thing_undone(answerer) -> None:
     assert answerer.answer("赤狐电子控股股东解除质押了多少股?", [pledged]) == REFUSALS["zh"]
     released = doc("赤狐电子公告,控股股东将质押给北辰证券的800万股公司股份解除质押。")
     assert answerer.answer("赤狐电子控股股东解除质押了多少股?", [released]).splitlines()[0].startswith("800万")
+
+
+def test_a_stake_is_asked_as_a_share_and_short_words_keep_their_stem(answerer) -> None:
+    filing = doc("Bluewhale Holdings agreed to buy a 51% stake in Cloudsail Storage for RMB680 million in cash.")
+    assert answerer.answer("What stake in Cloudsail Storage is Bluewhale buying?", [filing]).splitlines()[0] == "51% [1]"
