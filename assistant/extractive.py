@@ -119,6 +119,10 @@ _ISSUER = re.compile(r"(?:^|[,，。;；:：、\s])(?:本公司|公司)(?=[\u4e0
 _MONEY_HEAD = re.compile(r"金额|价款|对价|资金|费用|总价|总额|\bamount\b|\bsum\b", re.I)
 # Measure words that say what kind of figure is asked, not of what: the word before says that ("中标金额", "减持数量").
 _GENERIC_HEAD = re.compile(r"金额|数量|规模|总额|比例|价格|时间|日期")
+_GROWTH_HEAD = re.compile(r"增长|增速|涨幅|增幅|下降|降幅|下滑")
+# A percentage that is a share ("18%的AI收入占比") does not answer how much something grew.
+_SHARE_AFTER = re.compile(r"\s*的?[^,，。;；]{0,6}?(?:占比|比重|份额)")
+_SHARE_ASKED = re.compile(r"占比|比重|份额|比例|占|\bshare\b|proportion|stake", re.I)
 _CODE_LABEL = re.compile(r"(?:证券|股票)代码|\bstock code\b", re.I)
 # A figure that totals everything so far, not one event's.
 _CUMULATIVE = re.compile(r"累计|合计|共计|总计|\bcumulative(?:ly)?\b|\bin (?:total|aggregate)\b", re.I)
@@ -666,6 +670,8 @@ class ExtractiveAnswerer:
                     continue  # "12个城市" counts cities: no answer to a question that counts no cities
                 if self._planned(text, match.start(), asked):
                     continue
+                if unit == "%" and _SHARE_AFTER.match(text[match.end() :]) and not _SHARE_ASKED.search(asked.text):
+                    continue  # "18%的AI收入占比" is a share, no growth
                 found.append((match.start(), item))
             return found
         if asked.expects == "date":
@@ -842,6 +848,15 @@ class ExtractiveAnswerer:
                 owner = clause[max(m.start() - 2, 0) : m.start()]
                 if re.fullmatch(r"[\u4e00-\u9fff]{2}", owner) and owner not in asked.text:
                     return False  # "增持金额约336万元" is what the 增持 cost, not the asked 中标金额
+        if s.lead and asked.expects == "number" and asked.head in asked.attributes and _GROWTH_HEAD.fullmatch(asked.head) \
+                and language_of(s.text) == "zh":
+            # "收入增长多少": what grows is the word right before; a share price's or a profit's growth is no answer.
+            at = asked.attributes.index(asked.head)
+            owner = asked.attributes[at - 1] if at else ""
+            owner = "" if re.fullmatch(r"累计|合计|共计|总计|同比|环比|全年|年度|平均|实际|预计", owner) else owner  # how, not what
+            if owner and asked.text.find(owner) + len(owner) == asked.text.find(asked.head) and not any(
+                    _touches(t, s.text.lower()) for t in self._attribute_terms(asked)[at - 1]):
+                return False
         if s.lead and asked.expects == "entity" and s.row is not None and "metric" in s.row:
             kind = re.search(r"(?:哪些|哪几个?|哪[个种类]|什么)([\u4e00-\u9fff]{2})", asked.text)
             if kind and kind.group(1) in s.row["metric"]:

@@ -752,3 +752,11 @@ def test_an_undoing_is_not_answered_by_the_thing_undone(answerer) -> None:
 def test_a_stake_is_asked_as_a_share_and_short_words_keep_their_stem(answerer) -> None:
     filing = doc("Bluewhale Holdings agreed to buy a 51% stake in Cloudsail Storage for RMB680 million in cash.")
     assert answerer.answer("What stake in Cloudsail Storage is Bluewhale buying?", [filing]).splitlines()[0] == "51% [1]"
+
+
+def test_a_share_or_another_things_growth_does_not_answer_how_much_revenue_grew(answerer) -> None:
+    note = doc("2025年,作者把广告业务的持续增长和18%的AI收入占比视为蓝鲸科技估值的核心支撑。蓝鲸科技2025年全年股价涨幅超46%。")
+    assert answerer.answer("蓝鲸科技2025年收入增长多少?", [note]) == REFUSALS["zh"]
+    assert answerer.answer("蓝鲸科技的AI收入占比是多少?", [note]).splitlines()[0] == "18% [1]"
+    grown = doc("蓝鲸科技2025年收入增长21%,全年股价涨幅超46%。")
+    assert answerer.answer("蓝鲸科技2025年收入增长多少?", [grown]).splitlines()[0] == "21% [1]"
