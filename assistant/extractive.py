@@ -84,11 +84,13 @@ _PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,6}(?:市|省|县|区|镇|州|国|
 # A person named right after a role ("嫌疑人林默", "导演周青"): the tagger misses many foreign and rare names.
 _ROLE_WORDS = (r"(?:嫌疑人|凶手|枪手|导演|主演|演员|选手|球员|总统|总理|首相|市长|主席|领导人|外长|部长"
                r"|得主|冠军|记者|作者|编剧|主持人|创始人)")
-# Titles in a company or an organisation: a word ending so names a role ("总经理", "财务总监", "董事会秘书").
-_ROLE_SUFFIX = re.compile(r"(?:经理|总监|总裁|董事长|董事|秘书|主席|负责人|行长|会长|院长|主任|部长|局长|代表|教练|队长)$")
+# Titles in a company or an organisation: a word ending so names a role ("总经理", "财务总监", "董事会秘书"); in a
+# text, "董事会" is the board, not a person's role.
+_COMPANY_ROLES = "经理|总监|总裁|董事长|董事|秘书|主席|负责人|行长|会长|院长|主任|部长|局长|教练|队长"
+_ROLE_SUFFIX = re.compile(rf"(?:{_COMPANY_ROLES}|代表)$")
 # Verbs that undo what the word after them names: a passage about the pledge, deal or payout itself is no answer.
 _UNDOING = re.compile(r"解除|解押|取消|终止|撤销|撤回|\b(?:cancel(?:led|s)?|terminat(?:ed|es|e)|withdr[ae]w[ns]?)\b", re.I)
-_ROLE_IN_TEXT = re.compile(r"经理|总监|总裁|董事长|董事(?!会)|秘书|主席|负责人|行长|会长|院长|主任|部长|局长|教练|队长")
+_ROLE_IN_TEXT = re.compile(_COMPANY_ROLES.replace("董事|", "董事(?!会)|"))
 _AFTER_ROLE = re.compile(_ROLE_WORDS + r"[:：为是由]?([\u4e00-\u9fff·]{2,6})")
 # Right after a date, a verb of saying makes it the day something was said or reported ("网站3月5日发表…的报道",
 # "发言人1月31日确认…的日期"), not the day of the asked event.
@@ -376,6 +378,30 @@ def _clause_end(text: str, pos: int) -> int:
     return min((i for i in (text.find(c, pos) for c in ",，;；。") if i >= 0), default=len(text))
 
 
+def _put_first(found: list[_Sentence], better: list[_Sentence]) -> None:
+    """The first of `better` (sentences of `found` that state the lead better) leads instead."""
+    if better:
+        found.remove(better[0])
+        found.insert(0, better[0])
+
+
+def _lead_clause(s: _Sentence) -> str:
+    """The clause of the sentence that holds its lead item ("" when the lead is not written in it as found)."""
+    at = s.text.find(s.lead)
+    return s.text[_clause_start(s.text, at) : _clause_end(s.text, at + len(s.lead))] if at >= 0 else ""
+
+
+def _period_clause(text: str, stop: int) -> str:
+    """The nearest stretch of `text` before `stop` that names a period, taken clause by clause backwards ("" when
+    none does): the period in force there."""
+    while stop > 0:
+        start = _clause_start(text, stop - 1)
+        if periods_in(text[start:stop]):
+            return text[start:stop]
+        stop = start
+    return ""
+
+
 def _figure_value(item: str) -> float | None:
     match = re.match(r"-?\d+(?:\.\d+)?", re.sub(r"[\s,]", "", item))
     return float(match.group(0)) if match else None
@@ -605,11 +631,7 @@ class ExtractiveAnswerer:
         if language_of(text) == "en":
             # English names the period after the figure: "RMB45 million for the same period in 2024".
             named = periods_in(text[pos : _clause_end(text, pos)])
-        stop = pos + 1
-        while not named and stop > 0:
-            start = _clause_start(text, stop - 1)
-            named = periods_in(text[start:stop])
-            stop = start
+        named = named or periods_in(_period_clause(text, pos + 1))
         years = {p for p in named if p.isdigit()}
         parts = {p for p in named if not p.isdigit()}
         asked_years = _years_asked(asked)
@@ -775,9 +797,9 @@ class ExtractiveAnswerer:
         asked_companies = {self.lexicon.resolve(e) for e in asked.entities} | set(asked.companies)
         # Another asked name ("AI" in "Bluewhale's AI cloud revenue") does not make a sentence about the asked company.
         company_names = [e for e in asked.entities if self.lexicon.resolve(e) in asked.companies or e in asked.named_companies]
-        if (asked.companies or asked.named_companies) and not self._names_found(
-                Asked(**{**asked.__dict__, "entities": company_names or asked.entities}), s.text)[0] \
-                and not self._issuer_speaks(s, Asked(**{**asked.__dict__, "entities": company_names or asked.entities})):
+        as_companies = Asked(**{**asked.__dict__, "entities": company_names or asked.entities})
+        if (asked.companies or asked.named_companies) and not self._names_found(as_companies, s.text)[0] \
+                and not self._issuer_speaks(s, as_companies):
             # The passage (or the sentence before) names the subject but this sentence may be about another one:
             # only when it names no other company does the subject carry over.
             # A "company" made of the question's own words ("海洋智能" in a question about 海洋 robots) is a topic.
@@ -837,13 +859,10 @@ class ExtractiveAnswerer:
                     f"{s.previous} {self._period_before(s)} {s.doc.metadata.get('title', '')} {s.date}"):
                 return False
         if s.lead and asked.expects == "number" and asked_years and not _SPAN_OF_YEARS.search(asked.text):
-            at = s.text.find(s.lead)
-            clause = s.text[_clause_start(s.text, at) : _clause_end(s.text, at + len(s.lead))] if at >= 0 else ""
-            if _SPAN_OF_YEARS.search(clause):
+            if _SPAN_OF_YEARS.search(_lead_clause(s)):
                 return False  # "近五年累计超1000亿" totals several years: no answer for one year
         if s.lead and asked.expects == "number" and _GENERIC_HEAD.fullmatch(asked.head or "-") and asked.language == "zh":
-            at = s.text.find(s.lead)
-            clause = s.text[_clause_start(s.text, at) : _clause_end(s.text, at + len(s.lead))] if at >= 0 else ""
+            clause = _lead_clause(s)
             for m in re.finditer(re.escape(asked.head), clause):
                 owner = clause[max(m.start() - 2, 0) : m.start()]
                 if re.fullmatch(r"[\u4e00-\u9fff]{2}", owner) and owner not in asked.text:
@@ -868,14 +887,7 @@ class ExtractiveAnswerer:
         """The last clause before the sentence in its passage that names a period ("本报告期(2024年1-3月),…;研发
         投入合计1.91亿元"): the period its figures are of, though a sentence or two lies between."""
         text = normalize(s.doc.page_content)
-        at = text.find(s.text[:20])
-        stop = at if at > 0 else 0
-        while stop > 0:
-            start = _clause_start(text, stop - 1)
-            if periods_in(text[start:stop]):
-                return text[start:stop]
-            stop = start
-        return ""
+        return _period_clause(text, max(text.find(s.text[:20]), 0))
 
     def _issuer_speaks(self, s: _Sentence, asked: Asked) -> bool:
         """A filing titled with the asked company calls it "公司" or "the Company": a sentence of it where "公司"
@@ -1060,30 +1072,22 @@ class ExtractiveAnswerer:
             year = found[0].lead.replace(" ", "")
             finer = [s for s in found[1:] if s.score >= 0.8 * found[0].score and s.lead.replace(" ", "").startswith(year)
                      and not _YEAR_ONLY.match(s.lead)]
-            if finer:
-                found.remove(finer[0])
-                found.insert(0, finer[0])
+            _put_first(found, finer)
         if found and asked.expects == "date" and _RELATIVE_DAY.fullmatch(found[0].lead):
             # "今日登陆科创板" in a headline: the body's "2023年7月18日" says which day that was.
             absolute = [s for s in found[1:] if not _RELATIVE_DAY.fullmatch(s.lead)]
-            if absolute:
-                found.remove(absolute[0])
-                found.insert(0, absolute[0])
+            _put_first(found, absolute)
         if found and language_of(found[0].text) != asked.language and asked.expects not in ("reason", "any"):
             # The same item stated in the question's language is quoted in it: a reader asking in Chinese reads
             # the Chinese sentence, not an English table row saying the same.
             same = [s for s in found[1:] if language_of(s.text) == asked.language and _key(s.lead) == _key(found[0].lead)]
-            if same:
-                found.remove(same[0])
-                found.insert(0, same[0])
+            _put_first(found, same)
         if found and asked.expects == "number" and not _unit_of(found[0].lead):
             # A bare table cell ("营业总收入 215,336.42 187,905.10") leaves its unit in a header the reader does not
             # see: the same figure stated with its unit ("营业总收入215,336.42万元") leads instead.
             value = _figure_value(found[0].lead)
             stated = [s for s in found[1:] if _unit_of(s.lead) and _figure_value(s.lead) == value]
-            if stated:
-                found.remove(stated[0])
-                found.insert(0, stated[0])
+            _put_first(found, stated)
         return asked, found, sorted(sentences, key=lambda s: -s.score)
 
     def stream(self, question: str, documents: list[Document]) -> Iterator[str]:

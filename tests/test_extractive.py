@@ -16,8 +16,12 @@ REFUSALS = {"zh": "根据现有资料无法回答这个问题。", "en": "The so
 
 
 @pytest.fixture(scope="module")
-def answerer() -> ExtractiveAnswerer:
-    lexicon = Lexicon.load(Path(__file__).resolve().parents[1] / "corpus" / "lexicon.yaml")
+def lexicon() -> Lexicon:
+    return Lexicon.load(Path(__file__).resolve().parents[1] / "corpus" / "lexicon.yaml")
+
+
+@pytest.fixture(scope="module")
+def answerer(lexicon) -> ExtractiveAnswerer:
     return ExtractiveAnswerer(lexicon, REFUSALS)
 
 
@@ -346,8 +350,7 @@ def test_a_multiple_is_a_figure_written_with_an_x(answerer) -> None:
     assert answerer.answer("What P/E multiple does Bluewhale Tech trade at?", passages).startswith("35x")
 
 
-def test_a_sentence_in_the_other_language_matching_one_asked_word_does_not_outrank_one_matching_all(embedder) -> None:
-    lexicon = Lexicon.load(Path(__file__).resolve().parents[1] / "corpus" / "lexicon.yaml")
+def test_a_sentence_in_the_other_language_matching_one_asked_word_does_not_outrank_one_matching_all(embedder, lexicon) -> None:
     answerer = ExtractiveAnswerer(lexicon, REFUSALS, embedder=embedder)
     passages = [doc("The Orca models, released in December 2025, are presented as the start of 蓝鲸's AI push.",
                     source="bluewhale-en.md"),
@@ -362,8 +365,7 @@ def test_a_sentence_naming_every_asked_name_answers_a_question_with_no_kind_of_i
     assert answerer.answer("2025年鹿鸣堡公开赛林默成绩?", elsewhere) == REFUSALS["zh"]
 
 
-def test_a_description_in_the_other_language_is_judged_by_all_the_asked_words(embedder) -> None:
-    lexicon = Lexicon.load(Path(__file__).resolve().parents[1] / "corpus" / "lexicon.yaml")
+def test_a_description_in_the_other_language_is_judged_by_all_the_asked_words(embedder, lexicon) -> None:
     answerer = ExtractiveAnswerer(lexicon, REFUSALS, embedder=embedder)
     passages = [doc("作者认为,这种依赖让Orca的服务链条长期来看并不牢靠,也是Orca加码端侧智能的一个主要动因。"
                     "文章以Orca为例:它拥有强大的模型,但既没有自有硬件终端,也没有线下服务网络。", source="orca-zh.md"),
@@ -682,8 +684,7 @@ class _AlikeEmbedder:
         return [[1.0, 0.0] for _ in texts]
 
 
-def test_a_listing_code_is_no_amount() -> None:
-    lexicon = Lexicon.load(Path(__file__).resolve().parents[1] / "corpus" / "lexicon.yaml")
+def test_a_listing_code_is_no_amount(lexicon) -> None:
     answerer = ExtractiveAnswerer(lexicon, REFUSALS, embedder=_AlikeEmbedder())
     header = doc("证券代码:688455 证券简称:星垣半导体\n\n星垣半导体股份有限公司2024年第一季度报告(摘要)\n\n"
                  "本报告期(2024年1-3月),公司营业收入比上年同期有所增长。", source="星垣半导体股份有限公司2024年第一季度报告(摘要).txt")
