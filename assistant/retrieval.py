@@ -19,7 +19,7 @@ from assistant.lexical import LexicalIndex, searchable_text
 from assistant.lookup import ROWS_WEIGHT, TABLE_BREADTH, TABLE_FILTER, rank_table_hits
 from assistant.question import analyse, expected_kind
 from assistant.settings import Settings
-from assistant.text import Lexicon, date_int, normalize
+from assistant.text import Lexicon, date_int, language_of, normalize
 
 FILTER_KEYS = ("company", "ticker", "date_from", "date_to", "source", "type")
 # Runs the BM25 side of hybrid searches beside the dense side; shared by every session of the process.
@@ -229,7 +229,9 @@ class Retriever:
         ordered = sorted(found.values(), key=lambda p: -p.score)
         ordered = _keep_each_best(ordered, rankings, k)
         # Texts and metadata are read back only for the passages that can still be returned.
-        ordered = self._fill(ordered[: max(k * 3, 20)] if self._reranker is not None else ordered[:k])
+        wide = k + self.settings.cross_language_extra_k
+        ordered = self._fill(ordered[: max(wide * 3, 20)] if self._reranker is not None else ordered[:wide])
+        k = wide if self._other_language(query, ordered[:k]) else k
         if self._reranker is not None and ordered:
             scores = self._reranker.predict([(query, searchable_text(p.text, p.meta)) for p in ordered])
             ordered = [p for _, p in sorted(zip(scores, ordered), key=lambda sp: -float(sp[0]))]
@@ -237,6 +239,12 @@ class Retriever:
             # No similarity to threshold on: the answerer's own evidence check decides on refusal.
             best_dense = 1.0 if ordered else 0.0
         return Retrieval(query, ordered[:k], best_dense, (time.perf_counter() - start) * 1000)
+
+    @staticmethod
+    def _other_language(query: str, passages: list[Passage]) -> bool:
+        """Most of the top passages are in a language other than the question's."""
+        language = language_of(query)
+        return sum(language_of(p.text) != language for p in passages) * 2 > len(passages)
 
     def _dense_side(self, query: str, filters: Filters, n: int) -> list[tuple[str, float]]:
         return self.index.nearest(self.embedder.cached_query_vector(query), n, filters.where(self.lexicon))

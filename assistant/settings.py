@@ -50,6 +50,9 @@ class Settings(BaseSettings):
 
     # Retrieval
     top_k: int = 6
+    # A question in one language over passages mostly in the other gets this many more: the dense side ranks such
+    # passages weakly, so the one that answers often stands just below the top k (measured, see README).
+    cross_language_extra_k: int = 2
     candidates: int = 30
     rrf_k: int = 60
     dense_weight: float = 1.0

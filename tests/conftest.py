@@ -99,6 +99,18 @@ def corpus_assistant(tmp_path_factory: pytest.TempPathFactory, embedder):
     return assistant
 
 
+@pytest.fixture(scope="session")
+def article_assistant(tmp_path_factory: pytest.TempPathFactory, embedder):
+    """A ResearchAssistant over an index of the shared Chinese article alone (no notes). Tests must not change it."""
+    from assistant.research import ResearchAssistant
+    from assistant.settings import Settings
+
+    assistant = ResearchAssistant(Settings(index_dir=tmp_path_factory.mktemp("article-index")), embedder=embedder)
+    report = assistant.ingest([str(SHARED_ARTICLE)], show_progress=False)
+    assert not report.failed, report.summary()
+    return assistant
+
+
 def wait_for_http(url: str, proc: subprocess.Popen, log_path: Path, timeout: float, name: str) -> None:
     """Poll `url` until it answers 200; fail with the process's log if it exits or the time runs out."""
     deadline = time.monotonic() + timeout

@@ -60,13 +60,11 @@ def test_a_fixed_slice_of_outside_chinese_news_qa_keeps_its_answer_and_refusal_r
     assert refused >= 3  # measured 4
 
 
-def test_english_questions_over_the_chinese_article_alone_are_answered_and_the_unanswerable_refused(assistant_factory) -> None:
-    assistant = assistant_factory()
-    assistant.ingest([str(SHARED_ARTICLE)], show_progress=False)
-    right, answerable, refused, unanswerable = score(assistant, _questions(EVAL / "seed_crosslingual_dev.jsonl"))
+def test_english_questions_over_the_chinese_article_alone_are_answered_and_the_unanswerable_refused(article_assistant) -> None:
+    right, answerable, refused, unanswerable = score(article_assistant, _questions(EVAL / "seed_crosslingual_dev.jsonl"))
     print(f"cross-lingual seed: answerable {right}/{answerable}, unanswerable refused {refused}/{unanswerable}")
-    assert right >= 12
-    assert refused >= 5
+    assert right >= 13  # measured 14 (2026-12-01, sixth round)
+    assert refused >= 5  # measured 6
 
 
 ANNOUNCEMENTS = Path(__file__).parent / "data" / "announcements"
