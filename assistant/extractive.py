@@ -278,7 +278,12 @@ _MAX_CORROBORATING = 3  # passages cited for the lead item
 
 
 def _key(item: str) -> str:
-    return re.sub(r"[\s,、]", "", item).lower()
+    """An item as compared with others: "九个" and "9" are one count, "7.42亿" and "7.42 亿" one figure."""
+    key = re.sub(r"[\s,、]", "", item).lower()
+    spelled = re.fullmatch(r"([零一二两三四五六七八九十]{1,3})个?", key)
+    if spelled and _ordinal_value(spelled.group(1)) >= 0:
+        return str(_ordinal_value(spelled.group(1)))
+    return re.sub(r"(?<=\d)个$", "", key)
 
 
 def _echoes(item: str, question: str) -> bool:
@@ -1104,6 +1109,13 @@ class ExtractiveAnswerer:
             return
         yield self._lead_line(asked, best, found)
         yield "\n" + self._quote(best, asked)
+        if best.row is not None and "metric" in best.row:
+            # A dataset row is a figure without its context: the passage that states the same figure in prose
+            # follows it, in the source's own words.
+            prose = next((s for s in found[1:] if s.row is None and _key(s.lead) == _key(best.lead)
+                          and language_of(s.text) == asked.language), None)
+            if prose is not None:
+                yield "\n" + self._quote(prose, asked)
         if asked.expects == "reason" and not _CAUSAL.search(best.text) and best.following:
             # The sentence that matches a "why" question often restates it ("X did not do Y"); the explanation
             # comes next in the passage ("而是…").

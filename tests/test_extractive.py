@@ -761,3 +761,13 @@ def test_a_share_or_another_things_growth_does_not_answer_how_much_revenue_grew(
     assert answerer.answer("蓝鲸科技的AI收入占比是多少?", [note]).splitlines()[0] == "18% [1]"
     grown = doc("蓝鲸科技2025年收入增长21%,全年股价涨幅超46%。")
     assert answerer.answer("蓝鲸科技2025年收入增长多少?", [grown]).splitlines()[0] == "21% [1]"
+
+
+def test_a_dataset_row_is_followed_by_the_sentence_that_states_its_figure_in_words(answerer) -> None:
+    row = doc(row_text({"company": "蓝鲸科技", "metric": "海外收入双位数增长连续季度数", "value": "7", "unit": "季度"}),
+              source="metrics.csv")
+    prose = doc("海外业务:已连续第七个季度保持双位数的增长。", source="蓝鲸科技季报.md")
+    lines = answerer.answer("蓝鲸科技海外收入已经连续几个季度实现双位数增长?", [row, prose]).splitlines()
+    # "第七个季度" and "7 季度" are one figure: cited from both, the row's words first, then the report's own.
+    assert lines[0] == "7 [1] [2]"
+    assert lines[1].endswith("7 季度 [1]。") and lines[2] == "海外业务:已连续第七个季度保持双位数的增长 [2]。"
