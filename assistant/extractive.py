@@ -141,6 +141,7 @@ _SPAN_OF_YEARS = re.compile(
     r"(?:近|过去|最近|前)[一二两三四五六七八九十\d]{1,2}年|(?<![\d一二两三四五六七八九十])[一二两三四五六七八九十\d]{1,2}年(?:来|间|累计)|"
     r"\b(?:past|last|previous) (?:\w+ )?years\b", re.I)
 _MAX_QUOTE = 110
+_INTRODUCES_LIST = re.compile(r"[:：]\s*$")  # "…需要四个条件:" is followed by its items
 _NAMED = ("entity", "person", "place")  # kinds of answer that are a name
 _PLURAL = re.compile(r"哪些|有谁|都是谁|分别|\bwhich \w+ (?:are|were|have)\b|\bwho are\b", re.I)  # asks for several
 _DESCRIBED_COVERAGE = 0.7  # a sentence must cover this much of a question whose answer is no name, number or date
@@ -1065,6 +1066,17 @@ class ExtractiveAnswerer:
             found = [s for s in sentences if s.coverage >= _DESCRIBED_COVERAGE
                      and all(any(mentions(s.text.lower(), n) for n in self._names_for(e)) for e in asked.entities)]
             asked = described
+        if found and asked.expects == "entity" and _PLURAL.search(asked.text):
+            # "需要哪些要素": a sentence that introduces a list ("…的四个核心条件:") and speaks of the question more
+            # closely than any sentence holding a name is answered by its list, not by a name in a nearby sentence.
+            described = Asked(**{**asked.__dict__, "expects": "any"})
+            # Fresh sentences: judging them as a description sets their lead and score.
+            listed = [s for s in self._candidates(documents, described) if self._passes(s, described)]
+            self._score(described, listed)
+            intros = [s for s in listed if _INTRODUCES_LIST.search(s.text) and s.following and self._relevant(s, described)]
+            best_intro = max(intros, key=lambda s: s.coverage, default=None)
+            if best_intro is not None and best_intro.coverage > max(s.coverage for s in found):
+                asked, found = described, [best_intro]
         # Agreement: an item that several passages state is more likely the answer than one stated once (news
         # sets repeat the fact in every report of it; noise scatters).
         votes = Counter(_key(s.lead) for s in {(_key(s.lead), s.passage): s for s in found}.values())
@@ -1121,7 +1133,7 @@ class ExtractiveAnswerer:
             # comes next in the passage ("而是…").
             yield "\n" + self._quote(_Sentence(best.following[0], best.passage, best.rank, best.doc, lead=best.lead), asked)
             return
-        if asked.expects == "any" and re.search(r"[:：]\s*$", best.text) and best.following:
+        if asked.expects == "any" and _INTRODUCES_LIST.search(best.text) and best.following:
             # A sentence that introduces a list ("…需要四个条件:") is answered by the list that follows it.
             for item in best.following[:4]:
                 yield "\n" + self._quote(_Sentence(item, best.passage, best.rank, best.doc, lead=best.lead), asked)

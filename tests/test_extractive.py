@@ -771,3 +771,12 @@ def test_a_dataset_row_is_followed_by_the_sentence_that_states_its_figure_in_wor
     # "第七个季度" and "7 季度" are one figure: cited from both, the row's words first, then the report's own.
     assert lines[0] == "7 [1] [2]"
     assert lines[1].endswith("7 季度 [1]。") and lines[2] == "海外业务:已连续第七个季度保持双位数的增长 [2]。"
+
+
+def test_which_things_is_answered_by_the_list_a_close_sentence_introduces_not_by_a_name_beside_another_list(answerer) -> None:
+    company = doc("文章认为企业出海需要三大要素,而蓝鲸科技已全部具备:\n\n- 渠道:在二十个国家自建门店;\n- 品牌:海外认知度居行业前列。",
+                  source="bluewhale.md")
+    summary = doc("作者总结了企业出海所需的三个核心要素:\n\n- 本地渠道覆盖;\n- 品牌认知度;\n- 本地化团队。", source="outlook.md")
+    text = answerer.answer("作者认为企业出海需要哪些核心要素?", [company, summary])
+    assert "蓝鲸科技" not in text.splitlines()[0]
+    assert all(part in text for part in ("本地渠道覆盖", "品牌认知度", "本地化团队"))
