@@ -106,14 +106,17 @@ _LATIN_WORD = re.compile(r"[a-z]+")
 _ASKING = re.compile(r"什么|哪[个些里儿家位]|怎么|如何|为什么|多少|吗$|\?|？")
 # Lines a news page wraps its text in: where it came from, who edited it, its original title.
 _BOILERPLATE = re.compile(r"\s*(来源|稿源|责任编辑|责编|编辑|原标题|作者|记者|Source|Editor)\s*[:：]", re.I)
+# "revenue share", "market share": a part of a whole, not a stock's share ("share price", "per share").
+_SHARE_OF_A_WHOLE = r"(?<!per )\bshare\b(?!\s*(?:price|capital|count|repurchase|buyback))"
 # Questions about a rate, a share or a change: only they are answered by a percentage.
 _RATE = re.compile(
     r"率|比例|占比|比重|份额|占|增速|增长|增幅|涨|跌|幅|下降|上升|提升|回报|同比|环比|百分|成|%|"
-    r"percent|share of|stake|grow|growth|rate|margin|ratio|rise|fall|gain|drop|increase|decrease|\bup\b|\bdown\b|yield|return",
+    r"percent|share of|stake|grow|growth|rate|margin|ratio|rise|fall|gain|drop|increase|decrease|\bup\b|\bdown\b|yield|return|"
+    + _SHARE_OF_A_WHOLE,
     re.I,
 )
 # Questions that ask for a rate or a share itself, which only a percentage (or a multiple) states.
-_RATIO = re.compile(r"率(?!先|领)|比例|占比|比重|份额|百分比|\b(?:rate|ratio|margin|percentage|share of)\b", re.I)
+_RATIO = re.compile(r"率(?!先|领)|比例|占比|比重|份额|百分比|\b(?:rate|ratio|margin|percentage)\b|" + _SHARE_OF_A_WHOLE, re.I)
 # A filing's title ends in what it is; in one, "公司" or "the Company" is the issuer.
 _FILING_TITLE = re.compile(r"(?:公告|通知|报告|预告|快报|决议|摘要)(?:\s*[(（][^)）]*[)）])?\s*$|\b(?:announcement|results|report)\b", re.I)
 _ISSUER = re.compile(r"(?:^|[,，。;；:：、\s])(?:本公司|公司)(?=[\u4e00-\u9fff])(?!名称|章程)|\bthe (?:Company|Group)\b")
@@ -276,6 +279,38 @@ def _unit_fits(unit: str, asked: Asked) -> bool:
 
 
 _MAX_CORROBORATING = 3  # passages cited for the lead item
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def _label_table_rows(pieces: list[tuple[str, dict[str, str] | None]]) -> list[tuple[str, dict[str, str] | None]]:
+    """Markdown table rows as sentences, each cell after its column's name ("Company = Alibaba; Camp = …"): a row
+    of bare cells says neither what its figures are nor which column answers. "=" rather than ":" keeps a cell in
+    one clause with its name. The header row itself states nothing and is dropped; a row whose header lies in
+    another chunk keeps its bare cells."""
+    out: list[tuple[str, dict[str, str] | None]] = []
+    header: list[str] = []
+    for i, (piece, row) in enumerate(pieces):
+        line = piece.strip()
+        if not line.startswith("|"):
+            header = []
+            out.append((piece, row))
+            continue
+        if re.fullmatch(r"[\s|:\-]+", line):
+            continue
+        following = pieces[i + 1][0].strip() if i + 1 < len(pieces) else ""
+        if re.fullmatch(r"\|[\s|:\-]+", following) and "-" in following:
+            header = _cells(line)
+            continue
+        cells = _cells(line)
+        if len(cells) == len(header):
+            text = "; ".join(f"{h} = {c}" if h else c for h, c in zip(header, cells) if c)
+        else:
+            text = "; ".join(c for c in cells if c)
+        out.append((text, row))
+    return out
 
 
 def _key(item: str) -> str:
@@ -457,6 +492,7 @@ class ExtractiveAnswerer:
                 pieces = [(p, None) for p in split_sentences(text)]
             first = len(out)
             previous = ""
+            pieces = _label_table_rows(pieces)
             heading = str(meta.get("section", "")).rsplit(" > ", 1)[-1].strip()
             heading = heading if heading and heading in proper_names(heading, join=True) else ""
             for piece, row in pieces:
@@ -464,8 +500,6 @@ class ExtractiveAnswerer:
                 piece = re.sub(r"^[-*>\s]+|\*\*|__", "", piece.strip()).strip()
                 if _says_nothing(piece) or _HEADING_LIKE.match(piece) or _INJECTION.search(piece) or re.fullmatch(r"[\s|:\-]+", piece):
                     continue
-                if piece.startswith("|"):
-                    piece = "; ".join(c.strip() for c in piece.strip("|").split("|") if c.strip())
                 out.append(_Sentence(piece, rank + 1, rank, doc, context=context, previous=previous, row=row,
                                      heading=heading if bullet else ""))
                 previous = piece

@@ -780,3 +780,18 @@ def test_which_things_is_answered_by_the_list_a_close_sentence_introduces_not_by
     text = answerer.answer("作者认为企业出海需要哪些核心要素?", [company, summary])
     assert "蓝鲸科技" not in text.splitlines()[0]
     assert all(part in text for part in ("本地渠道覆盖", "品牌认知度", "本地化团队"))
+
+
+def test_a_table_row_is_read_with_its_column_names_and_the_header_row_is_no_answer(answerer) -> None:
+    table = doc("蓝鲸科技与赤狐电子的出海数据如下:\n\n| 公司 | 海外收入 | 海外门店 |\n| --- | --- | --- |\n"
+                "| 蓝鲸科技 | 52亿元 | 310家 |\n| 赤狐电子 | 18亿元 | 95家 |\n", source="出海对比.md")
+    lines = answerer.answer("蓝鲸科技的海外收入是多少?", [table]).splitlines()
+    assert lines[0] == "52亿元 [1]"
+    assert "海外收入 = 52亿元" in lines[1]
+    header = answerer.answer("海外门店有哪些?", [table])
+    assert "公司; 海外收入" not in header
+
+
+def test_a_revenue_share_is_answered_by_a_percentage_not_by_a_count_beside_it(answerer) -> None:
+    passages = [doc("Bluewhale Tech: shares up more than 40%; ads grew at double digits for 12 quarters; AI share of revenue 18%.")]
+    assert answerer.answer("What is Bluewhale Tech's AI revenue share?", passages).startswith("18% [1]")
