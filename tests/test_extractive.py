@@ -795,3 +795,8 @@ def test_a_table_row_is_read_with_its_column_names_and_the_header_row_is_no_answ
 def test_a_revenue_share_is_answered_by_a_percentage_not_by_a_count_beside_it(answerer) -> None:
     passages = [doc("Bluewhale Tech: shares up more than 40%; ads grew at double digits for 12 quarters; AI share of revenue 18%.")]
     assert answerer.answer("What is Bluewhale Tech's AI revenue share?", passages).startswith("18% [1]")
+
+
+def test_reached_only_shapes_a_figure_question(answerer) -> None:
+    passages = [doc("Orca Robotics is valued at USD 3 billion after its latest funding round.")]
+    assert answerer.answer("What valuation has Orca Robotics reached?", passages).startswith("3 billion [1]")
