@@ -144,6 +144,14 @@ _SPAN_OF_YEARS = re.compile(
     r"(?:近|过去|最近|前)[一二两三四五六七八九十\d]{1,2}年|(?<![\d一二两三四五六七八九十])[一二两三四五六七八九十\d]{1,2}年(?:来|间|累计)|"
     r"\b(?:past|last|previous) (?:\w+ )?years\b", re.I)
 _MAX_QUOTE = 110
+_LOWER_ASKED = re.compile(r"下限|\blower (?:bound|end|limit)\b|\bfloor\b", re.I)
+_CURRENCY_BEFORE = r"(?:RMB|HKD|USD|HK\$|US\$|\$|人民币)?\s*"
+_BETWEEN_AND = re.compile(r"\s+and\s+" + _CURRENCY_BEFORE, re.I)  # "between RMB80 million and RMB95 million"
+_MOVED = re.compile(r"\b(?:rose|rise[sn]?|fell|fall(?:en|s)?|drop(?:ped|s)?|gr[eo]w[ns]?|increased?|decreased?|declined?|climbed?|"
+                    r"jump(?:ed|s)?|gain(?:ed|s)?|slid|surged?|up|down)\s+(?:by\s+)?" + _CURRENCY_BEFORE + "$", re.I)
+_CHANGE_FROM = re.compile(r"(?:从|由|\bfrom)\s*" + _CURRENCY_BEFORE + "$", re.I)
+_UPPER_ASKED = re.compile(r"上限|\bupper (?:bound|end|limit)\b|\bceiling\b", re.I)
+_RANGE_TO = re.compile(r"\s*(?:至|到|~|～|-|—|–|\bto\b)\s*" + _CURRENCY_BEFORE, re.I)
 _INTRODUCES_LIST = re.compile(r"[:：]\s*$")  # "…需要四个条件:" is followed by its items
 _NAMED = ("entity", "person", "place")  # kinds of answer that are a name
 _PLURAL = re.compile(r"哪些|有谁|都是谁|分别|\bwhich \w+ (?:are|were|have)\b|\bwho are\b", re.I)  # asks for several
@@ -456,7 +464,8 @@ def _meets(exact: float, bound: float | None, kind: str) -> bool:
 
 
 def _unit_of(item: str) -> str:
-    match = NUMBER_WITH_UNIT.fullmatch(item.strip())
+    """The unit of a figure, or of a range's upper figure ("24,000万元至27,000万元")."""
+    match = NUMBER_WITH_UNIT.fullmatch(_RANGE_TO.split(item.strip())[-1].strip())
     return (match.group(2) or "").lower() if match else ""
 
 
@@ -652,7 +661,25 @@ class ExtractiveAnswerer:
             while end + 1 < len(by_position) and self._listed(sentence, by_position[end], by_position[end + 1]):
                 end += 1
             return joiner.join(list(dict.fromkeys(item for _, item in by_position[start : end + 1]))[:4])
-        return min(near)[-1]
+        *_, pos, item = min(near)
+        return self._range_from(sentence, pos, item, items, asked) if asked.expects == "number" else item
+
+    @staticmethod
+    def _range_from(sentence: str, pos: int, item: str, items: list[tuple[int, str]], asked: Asked) -> str:
+        """A figure that opens a range ("净利润24,000万元至27,000万元", "增长18.5%至33.3%") is answered with the
+        whole range, or with the bound asked for ("下限", "上限"). "从/由/from A to B" is a change, not a range."""
+        between = re.search(r"\bbetween\s+" + _CURRENCY_BEFORE + "$", sentence[max(0, pos - 16) : pos], re.I)
+        to = (_BETWEEN_AND if between else _RANGE_TO).match(sentence, pos + len(item))
+        end = next((other for at, other in items if to and at == to.end()), "")
+        before = sentence[max(0, pos - 12) : pos]
+        if (not end or _CHANGE_FROM.search(before) or _LOWER_ASKED.search(asked.text)
+                or (_unit_of(item) and _unit_of(item) != _unit_of(end))):  # "dropped 11% to RMB1.52 billion"
+            return item
+        if language_of(sentence) == "en" and _MOVED.search(before):
+            return item  # "rose 2% to 15%": by how much, then to what
+        if _UPPER_ASKED.search(asked.text):
+            return end
+        return f"{item}至{end}" if language_of(sentence) == "zh" else f"{item} to {end}"
 
     @staticmethod
     def _listed(text: str, first: tuple[int, str], second: tuple[int, str]) -> bool:

@@ -233,6 +233,9 @@ _ASKING_BY_KIND = {
 }
 
 
+_BOUNDS = frozenset({"下限", "上限"})
+
+
 def _head_asked(question: str, attributes: list[str], kind: str) -> str:
     """The attribute the asked item is the value of: the noun a counting word puts after the interrogative
     ("多少个车站"), else the last content word before it ("棉花产量是多少", "金牌得主是谁"), else a figure question's
@@ -240,7 +243,8 @@ def _head_asked(question: str, attributes: list[str], kind: str) -> str:
     if kind not in _ASKING_BY_KIND or language_of(question) != "zh":
         return ""
     pattern, kind_words = _ASKING_BY_KIND[kind]
-    attributes = [a for a in attributes if a not in kind_words]
+    # "净利润下限": a bound of the metric, which a range states ("24,000万元至27,000万元"); the metric is the head.
+    attributes = [a for a in attributes if a not in kind_words and not (kind == "number" and a in _BOUNDS)]
     asking = pattern.search(question)
     if asking:
         after = question[asking.end() :]

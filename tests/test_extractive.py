@@ -800,3 +800,22 @@ def test_a_revenue_share_is_answered_by_a_percentage_not_by_a_count_beside_it(an
 def test_reached_only_shapes_a_figure_question(answerer) -> None:
     passages = [doc("Orca Robotics is valued at USD 3 billion after its latest funding round.")]
     assert answerer.answer("What valuation has Orca Robotics reached?", passages).startswith("3 billion [1]")
+
+
+def test_a_forecast_range_is_answered_whole_or_by_the_bound_asked_for(answerer) -> None:
+    forecast = [doc("预计的经营业绩:归属于上市公司股东的净利润盈利8,000万元至9,500万元,比上年同期增长12.5%至33.6%。",
+                    source="赤狐电子2025年年度业绩预告.txt")]
+    ask = "赤狐电子预计2025年归属于上市公司股东的净利润{}是多少?"
+    assert answerer.answer(ask.format(""), forecast).startswith("8,000万元至9,500万元 [1]")
+    assert answerer.answer(ask.format("下限"), forecast).startswith("8,000万元 [1]")
+    assert answerer.answer(ask.format("上限"), forecast).startswith("9,500万元 [1]")
+    assert answerer.answer("赤狐电子预计2025年净利润同比增长多少?", forecast).startswith("12.5%至33.6% [1]")
+    english = [doc("The Group expects to record a net profit of between RMB80 million and RMB95 million for 2025.",
+                   source="Redfox Electronics profit alert.txt")]
+    assert answerer.answer("What net profit does Redfox Electronics expect for 2025?", english).startswith("80 million to 95 million [1]")
+    upper = answerer.answer("What is the upper end of the net profit Redfox Electronics expects for 2025?", english)
+    assert upper.startswith("95 million [1]")
+    change = [doc("Net profit of Redfox Electronics rose from RMB80 million to RMB95 million in 2025.")]
+    assert "to 95" not in answerer.answer("What was Redfox Electronics' net profit in 2025?", change).splitlines()[0]
+    moved = [doc("Redfox Electronics' revenue dropped 11% to RMB1.52 billion in the first half of 2025.")]
+    assert answerer.answer("By how much did Redfox Electronics' revenue drop in the first half of 2025?", moved).startswith("11% [1]")

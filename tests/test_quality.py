@@ -77,7 +77,7 @@ def test_invented_filings_and_financial_news_keep_their_answer_and_refusal_rates
     right, answerable, refused, unanswerable = score(assistant, _questions(ANNOUNCEMENTS / "questions.jsonl"))
     print(f"announcements: answerable {right}/{answerable}, unanswerable refused {refused}/{unanswerable}")
     assert (answerable, unanswerable) == (60, 41)
-    assert right >= 57  # measured 59 (2026-12-01)
+    assert right >= 58  # measured 60 (2026-12-01, sixth round; 59 before)
     assert refused >= 38  # measured 40
 
 
