@@ -149,6 +149,7 @@ _CURRENCY_BEFORE = r"(?:RMB|HKD|USD|HK\$|US\$|\$|人民币)?\s*"
 _BETWEEN_AND = re.compile(r"\s+and\s+" + _CURRENCY_BEFORE, re.I)  # "between RMB80 million and RMB95 million"
 _MOVED = re.compile(r"\b(?:rose|rise[sn]?|fell|fall(?:en|s)?|drop(?:ped|s)?|gr[eo]w[ns]?|increased?|decreased?|declined?|climbed?|"
                     r"jump(?:ed|s)?|gain(?:ed|s)?|slid|surged?|up|down)\s+(?:by\s+)?" + _CURRENCY_BEFORE + "$", re.I)
+_PAYING = re.compile(r"\bhow much\b.*\b(?:pay|pays|paying|paid|spend|spends|spending|spent|cost|costs)\b", re.I)
 _CHANGE_FROM = re.compile(r"(?:从|由|\bfrom)\s*" + _CURRENCY_BEFORE + "$", re.I)
 _UPPER_ASKED = re.compile(r"上限|\bupper (?:bound|end|limit)\b|\bceiling\b", re.I)
 _RANGE_TO = re.compile(r"\s*(?:至|到|~|～|-|—|–|\bto\b)\s*" + _CURRENCY_BEFORE, re.I)
@@ -273,7 +274,8 @@ def _unit_fits(unit: str, asked: Asked) -> bool:
     if unit.startswith("年"):  # "创117年来新高": a span of years answers only a question about one
         return False
     if unit in ("%", "percent", "‰"):
-        return asked.measure == "" and _RATE.search(asked.text) is not None
+        # "How much is X paying for the stake" asks for money: the stake's 51% is no price.
+        return asked.measure == "" and _RATE.search(asked.text) is not None and not _PAYING.search(asked.text)
     if _MULTIPLE.search(asked.text) and unit and unit not in ("倍", "x", "times"):
         return False  # "what P/E multiple" is answered by "50x", not by the "十二个月" of its definition
     if _RATIO.search(asked.text) and unit and unit not in ("倍", "x", "个百分点", "百分点"):

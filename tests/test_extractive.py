@@ -819,3 +819,11 @@ def test_a_forecast_range_is_answered_whole_or_by_the_bound_asked_for(answerer) 
     assert "to 95" not in answerer.answer("What was Redfox Electronics' net profit in 2025?", change).splitlines()[0]
     moved = [doc("Redfox Electronics' revenue dropped 11% to RMB1.52 billion in the first half of 2025.")]
     assert answerer.answer("By how much did Redfox Electronics' revenue drop in the first half of 2025?", moved).startswith("11% [1]")
+
+
+def test_a_market_debut_is_an_ipo_and_buying_a_stake_is_paying_for_it(answerer) -> None:
+    debut = [doc("Shares of Bluewhale Tech closed 40% above their offer price in their market debut on May 6, 2025. "
+                 "The company sold 50 million shares at 18 yuan each, raising 900 million yuan.")]
+    assert answerer.answer("How much did Bluewhale Tech raise in its IPO?", debut).startswith("900 million [1]")
+    deal = [doc("Redfox Electronics agreed to buy a 40% stake in Cloudsail Storage for RMB300 million in cash.")]
+    assert answerer.answer("How much is Redfox Electronics paying for the Cloudsail stake?", deal).startswith("300 million [1]")
