@@ -1040,7 +1040,10 @@ class ExtractiveAnswerer:
                 # never says "成绩"; the names count as asked words.
                 names = len(set(asked.entities))
                 s.coverage = max(s.coverage, (names + s.coverage * len(usable)) / (names + len(usable)))
-            named = 0.2 if asked.entities and self._names_found(asked, s.text)[0] else 0.0
+            # A statement row of the asked company's own report speaks of it, named in its label or not ("Total
+            # equity" as much as "Total 3M Company shareholders' equity").
+            own_report = s.row is not None and self._names_found(asked, str(s.doc.metadata.get("title", "")))[0] > 0
+            named = 0.2 if asked.entities and (own_report or self._names_found(asked, s.text)[0]) else 0.0
             # The asked item should sit in the clause that speaks of the asked attribute, not in a neighbouring one.
             clause = next((c.lower() for c in _CLAUSE.split(s.text) if s.lead in c), own) if s.lead else own
             near = sum(idf[j] * max(_cover(t, clause) for t in terms[j]) for j in usable) / weight if weight else 0.0

@@ -67,7 +67,7 @@ _QUESTION_WORDS = frozenset(
     """是 什么 多少 哪 哪个 哪些 哪家 哪里 哪儿 谁 何时 什么时候 时间 如何 怎么 怎样 为什么 为何 几 是否 有 有没有 呢 吗 请问 的 了 在
     举行 举办 是多少 分别 分别是 当时 多长 多久 多大 情况 具体 目前 现在 请 介绍 一下 主要 哪一年 哪年 几月 几号 日期 都 有哪些 有谁
     what which who whom when where why how much many is are was were did does do the a an of in on for to at by
-    with about tell me please value amount number figure have has had its their s
+    with about tell me please value amount number figure have has had its their s it this that these those they
     数量 大约 约 大概 左右 比较 说 认为 做出 全年 目前 倍 通过 可以 能 哪项 哪种 哪款 哪家 哪部 哪支 方式 目前
     之前 之后 以前 以后 以来 此前 会 将会 可能 能够 应该 总共 一共 总计 到底 究竟
     叫 叫做 名字 名称 称为 称作 被称作 被称为 called name named known
@@ -77,7 +77,11 @@ _QUESTION_WORDS = frozenset(
 # that answers it need not repeat them. Adverbs stay: "最终" and "首次" say which figure is asked.
 _FUNCTION_TAGS = frozenset({"p", "c", "u", "r", "y", "e", "o"})
 _TITLE = re.compile(r"《([^》]{1,40})》|“([^”]{1,30})”|\"([^\"]{1,30})\"")
-_LATIN_NAME = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9&.\-]*(?:[ \-][A-Z0-9][A-Za-z0-9&.\-]*)*|[A-Za-z]+\d[A-Za-z0-9\-]*)")
+_LATIN_NAME = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9&.\-]*(?:[ \-][A-Z0-9][A-Za-z0-9&.\-]*)*|[A-Za-z]+\d[A-Za-z0-9\-]*"
+                         r"|(?<![\u4e00-\u9fff])\d[A-Z]{1,3}(?![A-Za-z0-9\u4e00-\u9fff]))")  # "3M's": a digit and capitals
+# "December 31", "June 30": a day of the year is a period, not a name.
+_MONTH_DAY = re.compile(r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+                        r"(?:\s+\d{1,2})?$")
 _TICKER = re.compile(r"\b\d{4,5}\.HK\b|\b[A-Z]{2,5}\b(?=\s*\))", re.I)
 # A listing code as an answer: "0020.HK", "600519.SH", "BABA.N", "(NYSE: MMM)", and a mainland or Hong Kong
 # filing's bare code after its label ("证券代码:300917", "(Stock Code: 2468)").
@@ -176,7 +180,7 @@ def proper_names(text: str, kinds: tuple[str, ...] = PROPER_TAGS, join: bool = F
         # "Which Xiaomi" is a question word before a name: keep the name only.
         parts = [re.sub(r"-[a-z].*$", "", p) for p in match.group(1).split(" ") if p.lower() not in _QUESTION_WORDS]
         name = " ".join(parts)
-        if len(name) >= 2:
+        if len(name) >= 2 and not _MONTH_DAY.match(name):
             names.append(name)
     names += _TICKER.findall(text)
     unique: dict[str, str] = {}
@@ -268,6 +272,7 @@ def analyse(question: str, lexicon: Lexicon) -> Asked:
     measures = {m[:k] for m in re.findall(r"(?:多少|几|哪个|哪一|哪)([\u4e00-\u9fff]{1,2})", question) for k in (1, 2)}
     entities = [
         n for n in proper_names(question) if n.lower() not in _QUESTION_WORDS and not _YEAR.fullmatch(n) and n not in measures
+        and not _MONTH_DAY.match(n)
     ]
     for subject in subjects_in(question, lexicon):  # a company name the tagger cut into common words
         if subject.known:
@@ -279,7 +284,7 @@ def analyse(question: str, lexicon: Lexicon) -> Asked:
         if not any(name in e.lower() or e.lower() in name for e in entities):
             entities.append(subject.name)
     # "新手机" is in jieba's dictionary as a proper noun, but it is an adjective and a common noun: a description.
-    entities = [e for e in dict.fromkeys(entities) if e not in measures and not (
+    entities = [e for e in dict.fromkeys(entities) if e not in measures and not _MONTH_DAY.match(e) and not (
         len(e) >= 3 and dictionary_tag(e[0]) == "a" and dictionary_tag(e[1:]) == "n")]
     for company in companies:  # a lexicon name the tagger missed still names the subject
         if not any(company.lower() in e.lower() or e.lower() in company.lower() for e in entities):
@@ -298,6 +303,7 @@ def analyse(question: str, lexicon: Lexicon) -> Asked:
     attributes = [
         w for w in dict.fromkeys(words(_QUARTER.sub(" ", bare), lexicon)) if w not in measures and w not in entity_text
         if w not in entity_words and w not in _QUESTION_WORDS and not re.fullmatch(r"[\d.,%年月日季度q]+|[a-z]", w)
+        and not _MONTH_DAY.fullmatch(w.capitalize())  # "december" in "at December 31, 2018" names the period
         and dictionary_tag(w) not in _FUNCTION_TAGS
     ]
     # "P/E", "EV/EBITDA": an abbreviation written with a slash is one word, which word cutting splits in letters.

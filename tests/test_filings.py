@@ -144,10 +144,10 @@ def test_words_of_the_documents_title_name_the_company_not_the_row(lexicon) -> N
     from assistant.question import analyse
     from assistant.rows import parse_row
 
-    asked = analyse("What were 9Z's net sales in 2024?", lexicon)  # a name the tagger takes for a word
+    asked = analyse("What were acme's net sales in 2024?", lexicon)  # a name written in lower case reads as a word
     terms = question_terms(asked, lexicon)
     row = parse_row("item: Net sales; 2024: 41,280; 2023: 39,954。")
-    assert row_match(row, "Consolidated Statement of Income", asked, terms, subject="Annual Report 2024 - 9Z Company") > \
+    assert row_match(row, "Consolidated Statement of Income", asked, terms, subject="Annual Report 2024 - Acme Company") > \
         row_match(row, "Consolidated Statement of Income", asked, terms)
 
 
@@ -203,3 +203,27 @@ def test_a_row_label_is_matched_word_by_word_in_either_language(term: str, text:
     from assistant.lookup import holds
 
     assert holds(term, text) is held
+
+
+def test_a_name_of_a_digit_and_capitals_is_a_name_and_a_day_of_the_year_is_a_period(lexicon) -> None:
+    from assistant.question import analyse
+
+    asked = analyse("What was 9Z's total equity at December 31, 2024?", lexicon)
+    assert asked.entities == ["9Z"] and asked.attributes == ["total", "equity"] and asked.periods == {"2024"}
+
+
+def test_the_row_the_question_names_beats_a_longer_row_that_also_names_the_company(lexicon) -> None:
+    from langchain_core.documents import Document
+
+    from assistant.extractive import ExtractiveAnswerer
+
+    sheet = Document(
+        page_content="Consolidated Balance Sheet (Dollars in millions)\n"
+                     "item: Total 9Z Company shareholders' equity; December 31, 2024: 9,796; December 31, 2023: 11,563。\n"
+                     "item: Noncontrolling interest; December 31, 2024: 52; December 31, 2023: 59。\n"
+                     "item: Total equity; December 31, 2024: $ 9,848; December 31, 2023: $ 11,622。",
+        metadata={"source": "9z-annual-report-2024.pdf", "title": "Annual Report 2024 - 9Z Company",
+                  "table": "Consolidated Balance Sheet", "unit": "Dollars in millions", "rows": 3},
+    )
+    answer = ExtractiveAnswerer(lexicon, {"en": "no"}).answer("What was 9Z's total equity at December 31, 2024?", [sheet])
+    assert answer.startswith("9,848")
