@@ -1041,7 +1041,7 @@ class ExtractiveAnswerer:
                 names = len(set(asked.entities))
                 s.coverage = max(s.coverage, (names + s.coverage * len(usable)) / (names + len(usable)))
             # A statement row of the asked company's own report speaks of it, named in its label or not ("Total
-            # equity" as much as "Total 3M Company shareholders' equity").
+            # equity" as much as "Total 9Z Company shareholders' equity").
             own_report = s.row is not None and self._names_found(asked, str(s.doc.metadata.get("title", "")))[0] > 0
             named = 0.2 if asked.entities and (own_report or self._names_found(asked, s.text)[0]) else 0.0
             # The asked item should sit in the clause that speaks of the asked attribute, not in a neighbouring one.

@@ -78,7 +78,7 @@ _QUESTION_WORDS = frozenset(
 _FUNCTION_TAGS = frozenset({"p", "c", "u", "r", "y", "e", "o"})
 _TITLE = re.compile(r"《([^》]{1,40})》|“([^”]{1,30})”|\"([^\"]{1,30})\"")
 _LATIN_NAME = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9&.\-]*(?:[ \-][A-Z0-9][A-Za-z0-9&.\-]*)*|[A-Za-z]+\d[A-Za-z0-9\-]*"
-                         r"|(?<![\u4e00-\u9fff])\d[A-Z]{1,3}(?![A-Za-z0-9\u4e00-\u9fff]))")  # "3M's": a digit and capitals
+                         r"|(?<![\u4e00-\u9fff])\d[A-Z]{1,3}(?![A-Za-z0-9\u4e00-\u9fff]))")  # "9Z's": a digit and capitals
 # "December 31", "June 30": a day of the year is a period, not a name.
 _MONTH_DAY = re.compile(r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
                         r"(?:\s+\d{1,2})?$")
