@@ -93,18 +93,24 @@ def date_int(value: object, end: bool = False) -> int:
     return year * 10000 + month * 100 + day
 
 
-CHINESE_SCALED = re.compile(r"(\d+(?:\.\d+)?)\s*(万亿|亿|万)")
+CHINESE_SCALED = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(万亿|亿|万)")
 
 
 def english_figure(item: str) -> str:
-    """"3.65亿" also as " (365 million)", so an English reader need not convert Chinese units ("" for other items)."""
-    match = CHINESE_SCALED.match(item.strip())
+    """"3.65亿" also as " (365 million)", and a range "8,000万元至9,500万元" as " (80 million to 95 million)", so an
+    English reader need not convert Chinese units ("" for other items)."""
+    rendered = [_english_scaled(part) for part in re.split(r"\s*至\s*", item.strip())]
+    return f" ({' to '.join(rendered)})" if all(rendered) else ""
+
+
+def _english_scaled(item: str) -> str:
+    match = CHINESE_SCALED.match(item)
     if not match:
         return ""
-    value = float(match.group(1)) * {"万亿": 1e12, "亿": 1e8, "万": 1e4}[match.group(2)]
+    value = float(match.group(1).replace(",", "")) * {"万亿": 1e12, "亿": 1e8, "万": 1e4}[match.group(2)]
     for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
         if value >= size:
-            return f" ({value / size:g} {word})"
+            return f"{value / size:g} {word}"
     return ""
 
 

@@ -143,6 +143,9 @@ def test_an_english_restatement_of_a_chinese_scaled_figure_is_supported_by_the_c
     assert [c.supported for c in citations] == [True, True]
     citations, _ = check("It counts 745 million users [1].", [users])
     assert [c.supported for c in citations] == [False], "a figure the passage does not give is still unsupported"
+    forecast = Passage("f1", "预计归属于上市公司股东的净利润为8,000万元至9,500万元。", meta)
+    citations, _ = check("8,000万元至9,500万元 (80 million to 95 million) [1]", [forecast])
+    assert [c.supported for c in citations] == [True]
 
 
 def test_a_marker_after_a_quotes_ellipsis_cites_the_sentence_before_it() -> None:

@@ -827,3 +827,10 @@ def test_a_market_debut_is_an_ipo_and_buying_a_stake_is_paying_for_it(answerer) 
     assert answerer.answer("How much did Bluewhale Tech raise in its IPO?", debut).startswith("900 million [1]")
     deal = [doc("Redfox Electronics agreed to buy a 40% stake in Cloudsail Storage for RMB300 million in cash.")]
     assert answerer.answer("How much is Redfox Electronics paying for the Cloudsail stake?", deal).startswith("300 million [1]")
+
+
+def test_an_english_question_over_a_chinese_range_reads_it_in_english_units(answerer) -> None:
+    forecast = [doc("预计的经营业绩:归属于上市公司股东的净利润盈利8,000万元至9,500万元。",
+                    source="Redfox Electronics 2025年年度业绩预告.txt")]
+    lead = answerer.answer("What net profit does Redfox Electronics expect for 2025?", forecast).splitlines()[0]
+    assert lead == "8,000万元至9,500万元 (80 million to 95 million) [1]"
