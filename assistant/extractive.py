@@ -324,8 +324,8 @@ def _label_table_rows(pieces: list[tuple[str, dict[str, str] | None]]) -> list[t
 
 
 def _key(item: str) -> str:
-    """An item as compared with others: "九个" and "9" are one count, "7.42亿" and "7.42 亿" one figure."""
-    key = re.sub(r"[\s,、]", "", item).lower()
+    """An item as compared with others: "九个" and "9" are one count, "7.42亿", "7.42 亿" and "7.42亿元" one figure."""
+    key = re.sub(r"(?<=[万亿])元$", "", re.sub(r"[\s,、]", "", item).lower())
     spelled = re.fullmatch(r"([零一二两三四五六七八九十]{1,3})个?", key)
     if spelled and _ordinal_value(spelled.group(1)) >= 0:
         return str(_ordinal_value(spelled.group(1)))

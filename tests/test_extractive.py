@@ -834,3 +834,11 @@ def test_an_english_question_over_a_chinese_range_reads_it_in_english_units(answ
                     source="Redfox Electronics 2025年年度业绩预告.txt")]
     lead = answerer.answer("What net profit does Redfox Electronics expect for 2025?", forecast).splitlines()[0]
     assert lead == "8,000万元至9,500万元 (80 million to 95 million) [1]"
+
+
+def test_one_figure_written_with_and_without_yuan_counts_as_one_in_the_vote(answerer) -> None:
+    passages = [doc("据售票平台数据,截至8月6日晚,2025年鹿鸣堡音乐节门票收入已突破15亿。", source="a.md"),
+                doc("鹿鸣堡音乐节2025年门票收入为15.36亿元,创历史新高。", source="b.md"),
+                doc("2025年鹿鸣堡音乐节门票总收入15.36亿。", source="c.md")]
+    # Both passages that state it are cited; the bound ("已突破15亿") is no third voice.
+    assert answerer.answer("2025年鹿鸣堡音乐节的门票收入是多少", passages).splitlines()[0] == "15.36亿元 [2] [3]"
