@@ -18,7 +18,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -1136,8 +1136,9 @@ class ExtractiveAnswerer:
             # "需要哪些要素": a sentence that introduces a list ("…的四个核心条件:") and speaks of the question more
             # closely than any sentence holding a name is answered by its list, not by a name in a nearby sentence.
             described = Asked(**{**asked.__dict__, "expects": "any"})
-            # Fresh sentences: judging them as a description sets their lead and score.
-            listed = [s for s in self._candidates(documents, described) if self._passes(s, described)]
+            # Copies, judged afresh: judging a sentence as a description sets its lead and score.
+            fresh = [replace(s, lead="", coverage=0.0, sim=0.0, score=0.0) for s in candidates]
+            listed = [s for s in fresh if self._passes(s, described)]
             self._score(described, listed)
             intros = [s for s in listed if _INTRODUCES_LIST.search(s.text) and s.following and self._relevant(s, described)]
             best_intro = max(intros, key=lambda s: s.coverage, default=None)

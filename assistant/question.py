@@ -272,7 +272,6 @@ def analyse(question: str, lexicon: Lexicon) -> Asked:
     measures = {m[:k] for m in re.findall(r"(?:多少|几|哪个|哪一|哪)([\u4e00-\u9fff]{1,2})", question) for k in (1, 2)}
     entities = [
         n for n in proper_names(question) if n.lower() not in _QUESTION_WORDS and not _YEAR.fullmatch(n) and n not in measures
-        and not _MONTH_DAY.match(n)
     ]
     for subject in subjects_in(question, lexicon):  # a company name the tagger cut into common words
         if subject.known:
