@@ -153,6 +153,10 @@ _PAYING = re.compile(r"\bhow much\b.*\b(?:pay|pays|paying|paid|spend|spends|spen
 _CHANGE_FROM = re.compile(r"(?:从|由|\bfrom)\s*" + _CURRENCY_BEFORE + "$", re.I)
 _UPPER_ASKED = re.compile(r"上限|\bupper (?:bound|end|limit)\b|\bceiling\b", re.I)
 _RANGE_TO = re.compile(r"\s*(?:至|到|~|～|-|—|–|\bto\b)\s*" + _CURRENCY_BEFORE, re.I)
+# Between a name and the word for its kind: quotes, a colon, "是/为/名为" ("AI助手“元宝”", "主题是“X”", "Orca assistant").
+_BESIDE = re.compile(r"[\s“”「」『』\"'‘’()（）:：]*(?:是|为|名为|叫做?|named|called)?[\s“”「」『』\"'‘’:：]*", re.I)
+# Where a Chinese name before its kind may start: the sentence's start, a mark, "的" or "了" ("腾讯的混元大模型").
+_NAME_START = re.compile(r"(?:^|(?<=[\s,，。;；:：、“”\"「」『』()（）的了]))([\u4e00-\u9fff]{2,4})$")
 _INTRODUCES_LIST = re.compile(r"[:：]\s*$")  # "…需要四个条件:" is followed by its items
 _NAMED = ("entity", "person", "place")  # kinds of answer that are a name
 _PLURAL = re.compile(r"哪些|有谁|都是谁|分别|\bwhich \w+ (?:are|were|have)\b|\bwho are\b", re.I)  # asks for several
@@ -645,6 +649,7 @@ class ExtractiveAnswerer:
                 off_head = min((gap(pos, item, a) for a in head_at), default=0)
                 # "哪支球队": a name ending in the asked kind ("…队") is of the kind asked for.
                 typed = bool(asked.kind_noun) and item.endswith(asked.kind_noun[-1])
+                typed = typed or self._beside_kind(sentence, item, asked)
                 near.append((echo, not typed, not with_head, -around, not beside_name, off_head, distance, pos, item))
         near = [n for n in near if self._in_asked_period(sentence, n[-2], asked)]
         if not near:
@@ -785,6 +790,8 @@ class ExtractiveAnswerer:
                 # "嘉兴市", but not the idiom "众志成城".
                 names += [w for w in words(text, self.lexicon)
                           if len(w) >= 2 and _PLACE_SUFFIX.fullmatch(w) and dictionary_tag(w) in ("", "ns")]
+            if asked.name_of:
+                names += self._kind_names(text, asked)
             if len(asked.kind_noun) == 1:  # "E组", "3号": a label and the asked kind, which no tagger calls a name
                 names += re.findall(rf"(?<![A-Za-z\d])(?:[A-Z]{{1,2}}|\d{{1,3}}){asked.kind_noun}", text)
             if asked.expects == "person":
@@ -855,6 +862,55 @@ class ExtractiveAnswerer:
                     return True  # "鹿鸣堡马拉松" is the asked 马拉松, named more fully: a Chinese name ends with its head
                 rest = low.replace(entity.lower(), "").strip(" -·")
                 if len(rest) < 2 or COMPANY_SUFFIX.fullmatch(rest):
+                    return True
+        return False
+
+    def _kind_terms(self, asked: Asked) -> list[str]:
+        """The words, with their lexicon synonyms, for the kind of thing whose name is asked."""
+        terms = self._attribute_terms(asked)
+        return [t for word in asked.name_of for t in terms[asked.attributes.index(word)]]
+
+    def _kind_spots(self, text: str, asked: Asked) -> list[re.Match]:
+        low = text.lower()
+        spots = [m for t in self._kind_terms(asked)
+                 for m in re.finditer(rf"\b{re.escape(t)}s?\b" if _LATIN_WORD.fullmatch(t) else re.escape(t), low)]
+        # The longest word wins where two overlap: "混元大模型" holds 大模型, not a name "混元大" before 模型.
+        kept: list[re.Match] = []
+        for spot in sorted(spots, key=lambda m: m.start() - m.end()):
+            if all(spot.end() <= k.start() or spot.start() >= k.end() for k in kept):
+                kept.append(spot)
+        return kept
+
+    def _kind_names(self, text: str, asked: Asked) -> list[str]:
+        """Chinese names no tagger knows, found by the word for their kind right after them ("千问大模型" when a
+        大模型 is asked): two to four characters after a mark or "的", with no function word among them, and
+        not common words only ("开源大模型")."""
+        if language_of(text) != "zh":
+            return []
+        found = []
+        for spot in self._kind_spots(text, asked):
+            run = _NAME_START.search(text[: spot.start()])
+            if not run:
+                continue
+            tagged = cut_with_tags(run.group(1))
+            if any(tag[:1] in "pcudry" for _, tag in tagged):
+                continue
+            if all(len(w) >= 2 and tag not in PROPER_TAGS for w, tag in tagged):
+                continue
+            found.append(run.group(1))
+        return found
+
+    def _beside_kind(self, text: str, name: str, asked: Asked) -> bool:
+        """The name stands right beside the word for the asked kind ("千问大模型", "AI助手“元宝”", "the Orca
+        assistant"): the sentence names the asked thing outright."""
+        if not asked.name_of or not name:
+            return False
+        low = text.lower()
+        names = list(re.finditer(re.escape(name.lower()), low))
+        for spot in self._kind_spots(text, asked):
+            for n in names:
+                first, second = sorted((n, spot), key=lambda m: m.start())
+                if first.end() <= second.start() and _BESIDE.fullmatch(low[first.end() : second.start()]):
                     return True
         return False
 
@@ -1057,8 +1113,9 @@ class ExtractiveAnswerer:
                 s.score -= 0.1  # "已突破12亿" bounds a figure that another source may state exactly ("12.35亿")
             if asked.expects == "reason" and _CAUSAL.search(s.text):
                 s.score += 0.2
-            if asked.expects in _NAMED and s.lead and re.search(_NAMING + re.escape(s.lead), s.text):
-                s.score += 0.3  # "吉祥物的名字是“X”": a name the sentence introduces as the name
+            if asked.expects in _NAMED and s.lead and (re.search(_NAMING + re.escape(s.lead), s.text)
+                                                       or self._beside_kind(s.text, s.lead, asked)):
+                s.score += 0.3  # "吉祥物的名字是“X”", "千问大模型": a name the sentence gives as the asked thing's
             if s.row is not None and asked.expects == "number":
                 # A table row states its figure exactly; the closer its label is to the asked words, the better
                 # ("Total assets" over "Total intangible assets — net").
@@ -1081,6 +1138,8 @@ class ExtractiveAnswerer:
             head = self._attribute_terms(asked)[asked.attributes.index(asked.head)]
             if not _states_head(s.lead, asked.head) and not any(_touches(t, s.text.lower()) for t in head):
                 return False
+        if self._beside_kind(s.text, s.lead, asked):
+            return True  # "千问大模型" names the asked 大模型 outright; the question's other words only describe it
         if (asked.expects in ("reason", "any") and asked.attributes and language_of(s.text) == asked.language
                 and not any(_touches(t, s.text.lower()) for terms in self._attribute_terms(asked) for t in terms)
                 and not self._names_all(asked, s.text)):

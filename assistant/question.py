@@ -139,6 +139,7 @@ class Asked:
     named_companies: set[str] = field(default_factory=set)  # the entities that are companies, listed or not
     head: str = ""  # the attribute a figure is asked of ("产量" in "2022年棉花产量是多少")
     kind_noun: str = ""  # what a "哪个/哪支" question asks for ("组" in "在哪个组", "球队" in "哪支球队")
+    name_of: list[str] = field(default_factory=list)  # the kind whose name is asked ("大模型" in "大模型叫什么")
 
 
 def periods_in(text: str) -> set[str]:
@@ -238,6 +239,20 @@ _ASKING_BY_KIND = {
 
 
 _BOUNDS = frozenset({"下限", "上限"})
+_ASKS_NAME_ZH = re.compile(r"叫做?什么|名字|名称|是什么|是哪[个款]")
+_ASKS_NAME_EN = re.compile(r"\bcalled\b|\bname of\b|\bnamed\b", re.I)
+
+
+def _name_of(question: str, attributes: list[str], kind: str) -> list[str]:
+    """The words for the kind of thing whose name is asked: Chinese puts the kind right before the asking words
+    ("自研的大模型叫什么名字"); English asks of a whole phrase ("Tencent's AI assistant app called")."""
+    if kind != "entity":
+        return []
+    if language_of(question) == "zh":
+        asking = _ASKS_NAME_ZH.search(question)
+        before = re.sub(r"[的是为叫]+$", "", question[: asking.start()]) if asking else ""
+        return [a for a in attributes if before.endswith(a)][:1]
+    return list(attributes) if _ASKS_NAME_EN.search(question) else []
 
 
 def _head_asked(question: str, attributes: list[str], kind: str) -> str:
@@ -318,5 +333,5 @@ def analyse(question: str, lexicon: Lexicon) -> Asked:
         text=question, language=language_of(question), expects=expects, entities=entities,
         companies=companies, attributes=attributes, periods=periods_in(question), numbers=numbers,
         measure=unit.group(1) if unit else "", named_companies=companies_named(" ".join(entities), lexicon), head=head,
-        kind_noun=_which_noun(question),
+        kind_noun=_which_noun(question), name_of=_name_of(question, attributes, expects),
     )

@@ -172,6 +172,19 @@ def test_a_product_named_after_its_company_answers_what_it_is_called(answerer) -
     assert text.splitlines()[0].startswith("蓝鲸小帆")
 
 
+def test_a_name_right_before_the_asked_kind_answers_what_it_is_called(answerer) -> None:
+    # No tagger knows "墨问"; standing before "大模型" names the model, though no sentence says "自研".
+    passages = [doc("青岚科技2025年持续加码AI。墨问大模型的应用场景包括智能客服和办公协作。公司全年营收增长12%。")]
+    assert answerer.answer("青岚科技自研的大模型叫什么名字?", passages).splitlines()[0] == "墨问 [1]"
+    assert answerer.answer("青岚科技自研的芯片叫什么名字?", passages) == REFUSALS["zh"]
+
+
+def test_a_name_beside_the_asked_kind_answers_an_english_what_is_it_called(answerer) -> None:
+    passages = [doc("Redfox keeps investing in AI. Its Cloudsail assistant now ranks among the top five in China. Redfox shares rose 20%.")]
+    assert answerer.answer("What is Redfox's AI assistant app called?", passages).splitlines()[0] == "Cloudsail [1]"
+    assert answerer.answer("What is Redfox's AI chip called?", passages) == REFUSALS["en"]
+
+
 def test_a_name_made_of_the_questions_own_words_yields_to_a_new_name(answerer) -> None:
     # "伺服系统" and "多元智能" are names to the word tagger (the second also looks like a company); both are half
     # the question's own words.
