@@ -155,8 +155,13 @@ _UPPER_ASKED = re.compile(r"上限|\bupper (?:bound|end|limit)\b|\bceiling\b", r
 _RANGE_TO = re.compile(r"\s*(?:至|到|~|～|-|—|–|\bto\b)\s*" + _CURRENCY_BEFORE, re.I)
 # Between a name and the word for its kind: quotes, a colon, "是/为/名为" ("AI助手“元宝”", "主题是“X”", "Orca assistant").
 _BESIDE = re.compile(r"[\s“”「」『』\"'‘’()（）:：]*(?:是|为|名为|叫做?|named|called)?[\s“”「」『』\"'‘’:：]*", re.I)
+_COUNT_BETWEEN = re.compile(r"\s*(?:[一二两三四五六七八九十]|\d{1,2})\s*(?:个|大|种|项|类|重|条|家|款)?\s*")  # "B两个方向"
 # Where a Chinese name before its kind may start: the sentence's start, a mark, "的" or "了" ("腾讯的混元大模型").
 _NAME_START = re.compile(r"(?:^|(?<=[\s,，。;；:：、“”\"「」『』()（）的了]))([\u4e00-\u9fff]{2,4})$")
+# "在文生图和3D生成两个方向上": a list, then a count of its items, then what they are; the list starts after a mark or
+# a word that introduces it.
+_COUNTED_LIST = re.compile(r"(?:^|[,，。;；:：“”]|在|包括|涵盖|覆盖|聚焦|集中于|围绕|即)([^,，。;；:：“”在]{2,40}?)"
+                           r"([一二两三四五六七八九十]|\d{1,2})\s*(?:个|大|种|项|类|重|条|家|款)?$")
 _INTRODUCES_LIST = re.compile(r"[:：]\s*$")  # "…需要四个条件:" is followed by its items
 _NAMED = ("entity", "person", "place")  # kinds of answer that are a name
 _PLURAL = re.compile(r"哪些|有谁|都是谁|分别|\bwhich \w+ (?:are|were|have)\b|\bwho are\b", re.I)  # asks for several
@@ -791,7 +796,7 @@ class ExtractiveAnswerer:
                 names += [w for w in words(text, self.lexicon)
                           if len(w) >= 2 and _PLACE_SUFFIX.fullmatch(w) and dictionary_tag(w) in ("", "ns")]
             if asked.name_of:
-                names += self._kind_names(text, asked)
+                names += self._kind_names(text, asked) + self._counted_list(text, asked)
             if len(asked.kind_noun) == 1:  # "E组", "3号": a label and the asked kind, which no tagger calls a name
                 names += re.findall(rf"(?<![A-Za-z\d])(?:[A-Z]{{1,2}}|\d{{1,3}}){asked.kind_noun}", text)
             if asked.expects == "person":
@@ -881,15 +886,17 @@ class ExtractiveAnswerer:
                 kept.append(spot)
         return kept
 
+    def _before_kind(self, text: str, asked: Asked) -> list[str]:
+        """A Chinese text up to each place where it names the asked kind: what comes right before may name it."""
+        return [text[: spot.start()] for spot in self._kind_spots(text, asked)] if language_of(text) == "zh" else []
+
     def _kind_names(self, text: str, asked: Asked) -> list[str]:
         """Chinese names no tagger knows, found by the word for their kind right after them ("千问大模型" when a
         大模型 is asked): two to four characters after a mark or "的", with no function word among them, and
         not common words only ("开源大模型")."""
-        if language_of(text) != "zh":
-            return []
         found = []
-        for spot in self._kind_spots(text, asked):
-            run = _NAME_START.search(text[: spot.start()])
+        for before in self._before_kind(text, asked):
+            run = _NAME_START.search(before)
             if not run:
                 continue
             tagged = cut_with_tags(run.group(1))
@@ -900,17 +907,32 @@ class ExtractiveAnswerer:
             found.append(run.group(1))
         return found
 
+    def _counted_list(self, text: str, asked: Asked) -> list[str]:
+        """The items of a list that a count and the asked kind sum up ("在A和B两个方向上" for "哪些方向"): as
+        many items as the count says."""
+        found = []
+        for before in self._before_kind(text, asked):
+            counted = _COUNTED_LIST.search(before)
+            if not counted:
+                continue
+            items = [i for i in re.split(r"以及|和|与|及|、", counted.group(1)) if i]
+            if len(items) >= 2 and _ordinal_value(counted.group(2)) == len(items):
+                found += items
+        return found
+
     def _beside_kind(self, text: str, name: str, asked: Asked) -> bool:
         """The name stands right beside the word for the asked kind ("千问大模型", "AI助手“元宝”", "the Orca
         assistant"): the sentence names the asked thing outright."""
         if not asked.name_of or not name:
             return False
         low = text.lower()
-        names = list(re.finditer(re.escape(name.lower()), low))
+        # A list the lead joined ("A、B") stands beside the kind by its last item.
+        names = [m for part in re.split(r"、|, ", name.lower()) for m in re.finditer(re.escape(part), low)]
         for spot in self._kind_spots(text, asked):
             for n in names:
                 first, second = sorted((n, spot), key=lambda m: m.start())
-                if first.end() <= second.start() and _BESIDE.fullmatch(low[first.end() : second.start()]):
+                gap = low[first.end() : second.start()]
+                if first.end() <= second.start() and (_BESIDE.fullmatch(gap) or _COUNT_BETWEEN.fullmatch(gap)):
                     return True
         return False
 
@@ -1287,7 +1309,9 @@ class ExtractiveAnswerer:
                 lead = (f"关于{name},{lead}" if asked.language == "zh" else f"On {name}, {lead[0].lower()}{lead[1:]}")
             return lead
         items = [best.lead]
-        if asked.expects == "person" or (asked.expects in _NAMED and _PLURAL.search(asked.text)):
+        # A list its sentence counts ("A和B两个方向") is complete: other sentences add nothing to it.
+        counted = asked.name_of and set(self._counted_list(best.text, asked)) == set(best.lead.split("、"))
+        if not counted and (asked.expects == "person" or (asked.expects in _NAMED and _PLURAL.search(asked.text))):
             # Several sentences may each name some of the people or things asked for ("主演有哪些").
             for s in found[1:4]:
                 if s.score >= 0.9 * best.score and s.lead and s.lead not in items:

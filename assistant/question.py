@@ -240,15 +240,25 @@ _ASKING_BY_KIND = {
 
 _BOUNDS = frozenset({"下限", "上限"})
 _ASKS_NAME_ZH = re.compile(r"叫做?什么|名字|名称|是什么|是哪[个款]")
+_WHICH_SEVERAL = re.compile(r"哪(?:些|几|[两三四五六七八九十])(?:个|重|种|类|大|项|家|位|条)?")
 _ASKS_NAME_EN = re.compile(r"\bcalled\b|\bname of\b|\bnamed\b", re.I)
 
 
 def _name_of(question: str, attributes: list[str], kind: str) -> list[str]:
     """The words for the kind of thing whose name is asked: Chinese puts the kind right before the asking words
-    ("自研的大模型叫什么名字"); English asks of a whole phrase ("Tencent's AI assistant app called")."""
+    ("自研的大模型叫什么名字") or after "哪些" ("哪些细分方向"); English asks of a whole phrase ("Tencent's AI
+    assistant app called")."""
     if kind != "entity":
         return []
     if language_of(question) == "zh":
+        several = _WHICH_SEVERAL.search(question)
+        if several:  # "在哪些细分方向上": the nouns after the interrogative, the last one the kind
+            nouns = []
+            for word, tag in cut_with_tags(question[several.end() :]):
+                if not (tag.startswith("n") or tag == "vn"):
+                    break
+                nouns.append(word)
+            return [w for w in nouns[-1:] if w in attributes]
         asking = _ASKS_NAME_ZH.search(question)
         before = re.sub(r"[的是为叫]+$", "", question[: asking.start()]) if asking else ""
         return [a for a in attributes if before.endswith(a)][:1]

@@ -185,6 +185,13 @@ def test_a_name_beside_the_asked_kind_answers_an_english_what_is_it_called(answe
     assert answerer.answer("What is Redfox's AI chip called?", passages) == REFUSALS["en"]
 
 
+def test_which_things_is_answered_by_the_list_that_a_count_of_the_asked_kind_sums_up(answerer) -> None:
+    passages = [doc("青岚科技2025年发布墨羽模型。墨羽模型在语音合成和图像检索两个方向上表现尤为突出。"
+                    "公司另有星垣芯片,主攻车载方向。")]
+    text = answerer.answer("墨羽模型在哪些细分方向上表现比较突出?", passages)
+    assert text.splitlines()[0] == "语音合成、图像检索 [1]"
+
+
 def test_a_name_made_of_the_questions_own_words_yields_to_a_new_name(answerer) -> None:
     # "伺服系统" and "多元智能" are names to the word tagger (the second also looks like a company); both are half
     # the question's own words.
