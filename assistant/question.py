@@ -71,7 +71,7 @@ _QUESTION_WORDS = frozenset(
     数量 大约 约 大概 左右 比较 说 认为 做出 全年 目前 倍 通过 可以 能 哪项 哪种 哪款 哪家 哪部 哪支 方式 目前
     之前 之后 以前 以后 以来 此前 会 将会 可能 能够 应该 总共 一共 总计 到底 究竟
     叫 叫做 名字 名称 称为 称作 被称作 被称为 called name named known
-    reach reached reaches""".split()
+    reach reached reaches been being one""".split()
 )
 # Prepositions, conjunctions, auxiliaries and pronouns ("基于", "并且", "的"): they shape the question, a passage
 # that answers it need not repeat them. Adverbs stay: "最终" and "首次" say which figure is asked.

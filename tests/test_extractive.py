@@ -192,6 +192,12 @@ def test_which_things_is_answered_by_the_list_that_a_count_of_the_asked_kind_sum
     assert text.splitlines()[0] == "语音合成、图像检索 [1]"
 
 
+def test_an_approach_is_answered_by_the_route_taken_and_the_other_one_asks_for_no_word_one(answerer) -> None:
+    passages = [doc("Orca takes a pragmatic route: robots first, software second. Redfox shares rose 20% this year.")]
+    text = answerer.answer("How does the Orca approach to robots differ from the Redfox one?", passages)
+    assert text.splitlines()[1].startswith("Orca takes a pragmatic route")
+
+
 def test_a_name_made_of_the_questions_own_words_yields_to_a_new_name(answerer) -> None:
     # "伺服系统" and "多元智能" are names to the word tagger (the second also looks like a company); both are half
     # the question's own words.
