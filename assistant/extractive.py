@@ -1146,8 +1146,10 @@ class ExtractiveAnswerer:
                 asked_text = " ".join(t for syn in terms for t in syn)
                 s.score += 0.2 + 0.3 * (sum(_cover(w, asked_text) for w in label_words) / len(label_words) if label_words else 0.0)
                 s.score += statement_bonus(s.row, s.doc.metadata, asked, self.lexicon)  # lookup.py: statement tables
-            s.score += s.coverage + 0.5 * near + (s.sim - self.min_cross_similarity if cross[i] else 0.0) + named - 0.02 * s.rank
-            s.score -= 0.5 * unchecked
+            # Ranking counts only what a sentence shows: asked words it cannot show (no synonym in its language) are
+            # missing from it, as much as from a sentence in the question's language that lacks them.
+            s.score += (s.coverage + 0.5 * near) * (1 - unchecked) + named - 0.02 * s.rank
+            s.score += s.sim - self.min_cross_similarity if cross[i] else 0.0
             if asked.expects in ("reason", "any"):
                 s.coverage *= 1 - 0.5 * unchecked  # a description is judged by all the asked words, unchecked ones half
 

@@ -710,6 +710,27 @@ class _AlikeEmbedder:
         return [[1.0, 0.0] for _ in texts]
 
 
+class _CloseEmbedder:
+    """Every passage is close to the question (0.85), as real passages on the asked topic are in either language."""
+
+    def embed_query(self, text: str) -> list[float]:
+        return [1.0, 0.0]
+
+    def embed_passages(self, texts: list[str]) -> list[list[float]]:
+        return [[0.85, (1 - 0.85**2) ** 0.5] for _ in texts]
+
+
+def test_a_sentence_that_shows_more_asked_words_outranks_one_whose_other_words_cannot_be_checked(lexicon) -> None:
+    # "differ" and "rivals" have no Chinese word in the lexicon: the Chinese sentence cannot show them, so it must not
+    # count as if it had.
+    answerer = ExtractiveAnswerer(lexicon, REFUSALS, embedder=_CloseEmbedder())
+    passages = [doc("Orca的芯片路线更务实:先做终端,再做模型。", source="orca-zh.md"),
+                doc("Orca takes a more pragmatic route to chips than its rivals: devices first, models second.",
+                    source="orca-en.md")]
+    text = answerer.answer("How does Orca's approach to chips differ from its rivals'?", passages)
+    assert text.splitlines()[1].startswith("Orca takes a more pragmatic route")
+
+
 def test_a_listing_code_is_no_amount(lexicon) -> None:
     answerer = ExtractiveAnswerer(lexicon, REFUSALS, embedder=_AlikeEmbedder())
     header = doc("证券代码:688455 证券简称:星垣半导体\n\n星垣半导体股份有限公司2024年第一季度报告(摘要)\n\n"
