@@ -971,6 +971,8 @@ class ExtractiveAnswerer:
             others = {n.upper() for n, c in _LABEL.findall(s.text) or _LABEL.findall(s.context) if c == counted}
             if others and label.upper() not in others:
                 return False  # a "B轮" round is not the asked "A轮"
+        if self._names_a_sibling(s.text, asked):
+            return False
         for number in asked.numbers:
             digits = re.escape(re.sub(r"[^\d.]", "", number).strip(".") or number)
             if not re.search(rf"(?<![\d.]){digits}", s.text + s.previous):
@@ -1028,6 +1030,19 @@ class ExtractiveAnswerer:
             if kind and kind.group(1) in s.row["metric"]:
                 return False  # the row counts the asked things ("核心要素: 4 个"): its company is none of them
         return bool(s.lead)
+
+    def _names_a_sibling(self, text: str, asked: Asked) -> bool:
+        """The sentence lacks an asked three-character word and names its sibling instead: the same last two
+        characters after another first one ("深交所" for the asked "上交所", "毛利润" for "净利润", "出口额" for
+        "进口额") is another thing of the same kind."""
+        low = text.lower()
+        asked_words = [(w, terms) for w, terms in zip(asked.attributes, self._attribute_terms(asked))
+                       if re.fullmatch(r"[\u4e00-\u9fff]{3}", w) and not any(t in low for t in terms)]
+        if not asked_words:
+            return False
+        cut = [w for w in words(text, self.lexicon) if len(w) == 3]
+        # "开闭幕式" joins the asked "开幕式" to its sibling: both are spoken of.
+        return any(w[1:] == word[1:] and w[0] != word[0] and word[0] + w not in low for word, _ in asked_words for w in cut)
 
     @staticmethod
     def _period_before(s: _Sentence) -> str:

@@ -198,6 +198,14 @@ def test_an_approach_is_answered_by_the_route_taken_and_the_other_one_asks_for_n
     assert text.splitlines()[1].startswith("Orca takes a pragmatic route")
 
 
+def test_a_sibling_of_an_asked_word_is_another_thing_of_the_same_kind(answerer) -> None:
+    notice = [doc("2024年5月8日,赤狐电子收到上海证券交易所的问询函,上交所要求公司说明大额预付款的用途。")]
+    assert answerer.answer("赤狐电子被上交所问询是哪天?", notice).splitlines()[0] == "2024年5月8日 [1]"
+    assert answerer.answer("赤狐电子被深交所问询是哪天?", notice) == REFUSALS["zh"]
+    report = [doc("赤狐电子2024年实现营业收入18亿元,净利润为3.2亿元。")]
+    assert answerer.answer("赤狐电子2024年毛利润是多少?", report) == REFUSALS["zh"]
+
+
 def test_a_name_made_of_the_questions_own_words_yields_to_a_new_name(answerer) -> None:
     # "伺服系统" and "多元智能" are names to the word tagger (the second also looks like a company); both are half
     # the question's own words.
