@@ -154,7 +154,10 @@ _CHANGE_FROM = re.compile(r"(?:从|由|\bfrom)\s*" + _CURRENCY_BEFORE + "$", re.
 _UPPER_ASKED = re.compile(r"上限|\bupper (?:bound|end|limit)\b|\bceiling\b", re.I)
 _RANGE_TO = re.compile(r"\s*(?:至|到|~|～|-|—|–|\bto\b)\s*" + _CURRENCY_BEFORE, re.I)
 # Between a name and the word for its kind: quotes, a colon, "是/为/名为" ("AI助手“元宝”", "主题是“X”", "Orca assistant").
-_BESIDE = re.compile(r"[\s“”「」『』\"'‘’()（）:：]*(?:是|为|名为|叫做?|named|called)?[\s“”「」『』\"'‘’:：]*", re.I)
+_BESIDE = re.compile(r"[\s“”「」『』\"'‘’()（）:：]*(?:是|为|名为|叫做?|named|called)?[\s“”「」『』\"'‘’:：]*"
+                     r"(?:[(（][^()（）]{1,20}[)）]\s*)?", re.I)  # "XRING O1 (玄戒O1) chip": an alias between
+_COUNT_BEFORE = re.compile(r"([一二两三四五六七八九十]|\d{1,2})\s*(?:个|大|种|项|类|重|条|家|款)?$")
+_LIST_AFTER = re.compile(r"\s*[(（:：]\s*([^()（）:：。;；!?！？]{2,60}?)\s*(?:[)）]|[。;；]|$)")
 _COUNT_BETWEEN = re.compile(r"\s*(?:[一二两三四五六七八九十]|\d{1,2})\s*(?:个|大|种|项|类|重|条|家|款)?\s*")  # "B两个方向"
 # Where a Chinese name before its kind may start: the sentence's start, a mark, "的" or "了" ("腾讯的混元大模型").
 _NAME_START = re.compile(r"(?:^|(?<=[\s,，。;；:：、“”\"「」『』()（）的了]))([\u4e00-\u9fff]{2,4})$")
@@ -665,7 +668,7 @@ class ExtractiveAnswerer:
             return joiner.join(list(dict.fromkeys(names))[:4])
         if asked.expects in _NAMED and _PLURAL.search(asked.text):
             # "有哪些" asks for several: the list the best item stands in ("A、B和C"), and nothing beyond it.
-            by_position = sorted((pos, item) for *_, pos, item in near)
+            by_position = sorted(set(items))
             at = by_position.index(min(near)[-2:])
             start = end = at
             while start > 0 and self._listed(sentence, by_position[start - 1], by_position[start]):
@@ -811,8 +814,14 @@ class ExtractiveAnswerer:
                         name = _name_after_role(following.group(1)) if following else ""
                         at += 1
             zh = language_of(text) == "zh"
+            names = list(dict.fromkeys(names))
+            spans = [(text.find(n), text.find(n) + len(n)) for n in names]
+            # "O1" where it first stands inside "XRING O1" is a piece of that name, not a name of its own. (A person's
+            # name is kept: the tagger may glue a word to it, "导演徐昂来说" giving "徐昂来".)
+            names = [n for n, (a, b) in zip(names, spans) if asked.expects == "person"
+                     or not any(a0 <= a and b <= b0 and (a0, b0) != (a, b) for a0, b0 in spans if a0 >= 0)]
             return [
-                (text.find(n), n) for n in dict.fromkeys(names)
+                (text.find(n), n) for n in names
                 if n.lower() not in q and not _ASKING.search(n)
                 and n.lower() not in asked_names and not re.fullmatch(r"[\d.,%]+", n)
                 and not self._is_asked_thing(n, asked)
@@ -911,12 +920,15 @@ class ExtractiveAnswerer:
         """The items of a list that a count and the asked kind sum up ("在A和B两个方向上" for "哪些方向"): as
         many items as the count says."""
         found = []
-        for before in self._before_kind(text, asked):
+        for spot in self._kind_spots(text, asked) if language_of(text) == "zh" else []:
+            before, after = text[: spot.start()], text[spot.end() :]
             counted = _COUNTED_LIST.search(before)
-            if not counted:
-                continue
-            items = [i for i in re.split(r"以及|和|与|及|、", counted.group(1)) if i]
-            if len(items) >= 2 and _ordinal_value(counted.group(2)) == len(items):
+            count, listed = (counted.group(2), counted.group(1)) if counted else ("", "")
+            ahead = _COUNT_BEFORE.search(before) and _LIST_AFTER.match(after)
+            if ahead:  # "三款车型(A、B、C)", "两个方向:A和B"
+                count, listed = _COUNT_BEFORE.search(before).group(1), ahead.group(1)
+            items = [i.strip() for i in re.split(r"以及|和|与|及|、", listed) if i.strip()]
+            if len(items) >= 2 and _ordinal_value(count) == len(items):
                 found += items
         return found
 

@@ -198,6 +198,16 @@ def test_an_approach_is_answered_by_the_route_taken_and_the_other_one_asks_for_n
     assert text.splitlines()[1].startswith("Orca takes a pragmatic route")
 
 
+def test_a_piece_of_a_longer_name_is_not_the_name(answerer) -> None:
+    passages = [doc("Orca's products include the Bluefin X2 (蓝鳍X2) chip and the Tidal assistant.")]
+    assert answerer.answer("What is Orca's chip called?", passages).splitlines()[0] == "Bluefin X2 [1]"
+
+
+def test_which_things_is_answered_by_the_list_after_a_count_of_the_asked_kind(answerer) -> None:
+    passages = [doc("赤狐汽车2025年表现亮眼:三款车型(Aurora Touring、Aurora Touring Pro、Comet)带动销量增长。")]
+    assert answerer.answer("赤狐汽车有哪些车型?", passages).splitlines()[0] == "Aurora Touring、Aurora Touring Pro、Comet [1]"
+
+
 def test_a_sibling_of_an_asked_word_is_another_thing_of_the_same_kind(answerer) -> None:
     notice = [doc("2024年5月8日,赤狐电子收到上海证券交易所的问询函,上交所要求公司说明大额预付款的用途。")]
     assert answerer.answer("赤狐电子被上交所问询是哪天?", notice).splitlines()[0] == "2024年5月8日 [1]"
