@@ -72,7 +72,8 @@ _HEADING_LIKE = re.compile(r"^\s*(#|[-*|]\s*$)")
 _DATE_ITEM = re.compile(
     r"\d{1,2}\s*月\s*\d{1,2}\s*日?\s*[-—~至到]\s*\d{1,2}\s*[日号]|(?:(?:19|20)\d\d\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]|(?:19|20)\d\d\s*年\s*\d{1,2}\s*月|\d{1,2}\s*月\s*(?:上|中|下)旬|"
     r"(?:19|20)\d\d[-/.]\d{1,2}[-/.]\d{1,2}|"
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{1,2}(?:,\s*(?:19|20)\d\d)?|"
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{1,2}(?!\d)(?:,\s*(?:19|20)\d\d)?|"
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December)\s+(?:19|20)\d\d|"
     r"\d{1,2}\s+(?:January|February|March|April|May|June|July|August|September|October|November|December)(?:\s+(?:19|20)\d\d)?|"
     r"\d{1,2}\s*[-—~至到]\s*\d{1,2}\s*月|(?:19|20)\d\d\s*年|(?:今|明|昨|前|后)(?:天|日)|(?:本|上|下)?(?:周|星期)[一二三四五六日天]",
     re.I,

@@ -198,6 +198,11 @@ def test_an_approach_is_answered_by_the_route_taken_and_the_other_one_asks_for_n
     assert text.splitlines()[1].startswith("Orca takes a pragmatic route")
 
 
+def test_a_month_and_year_is_not_read_as_a_day(answerer) -> None:
+    passages = [doc("The Orca models, released in December 2025, are presented as Bluewhale's key breakthrough.")]
+    assert answerer.answer("When did Bluewhale release its Orca models?", passages).splitlines()[0] == "December 2025 [1]"
+
+
 def test_a_piece_of_a_longer_name_is_not_the_name(answerer) -> None:
     passages = [doc("Orca's products include the Bluefin X2 (蓝鳍X2) chip and the Tidal assistant.")]
     assert answerer.answer("What is Orca's chip called?", passages).splitlines()[0] == "Bluefin X2 [1]"
