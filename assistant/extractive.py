@@ -886,6 +886,7 @@ class ExtractiveAnswerer:
         return [t for word in asked.name_of for t in terms[asked.attributes.index(word)]]
 
     def _kind_spots(self, text: str, asked: Asked) -> list[re.Match]:
+        """Where the text names the asked kind, by its word or a synonym."""
         low = text.lower()
         spots = [m for t in self._kind_terms(asked)
                  for m in re.finditer(rf"\b{re.escape(t)}s?\b" if _LATIN_WORD.fullmatch(t) else re.escape(t), low)]
@@ -925,9 +926,9 @@ class ExtractiveAnswerer:
             before, after = text[: spot.start()], text[spot.end() :]
             counted = _COUNTED_LIST.search(before)
             count, listed = (counted.group(2), counted.group(1)) if counted else ("", "")
-            ahead = _COUNT_BEFORE.search(before) and _LIST_AFTER.match(after)
-            if ahead:  # "三款车型(A、B、C)", "两个方向:A和B"
-                count, listed = _COUNT_BEFORE.search(before).group(1), ahead.group(1)
+            count_first, ahead = _COUNT_BEFORE.search(before), _LIST_AFTER.match(after)
+            if count_first and ahead:  # "三款车型(A、B、C)", "两个方向:A和B"
+                count, listed = count_first.group(1), ahead.group(1)
             items = [i.strip() for i in re.split(r"以及|和|与|及|、", listed) if i.strip()]
             if len(items) >= 2 and _ordinal_value(count) == len(items):
                 found += items

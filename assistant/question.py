@@ -139,7 +139,7 @@ class Asked:
     named_companies: set[str] = field(default_factory=set)  # the entities that are companies, listed or not
     head: str = ""  # the attribute a figure is asked of ("产量" in "2022年棉花产量是多少")
     kind_noun: str = ""  # what a "哪个/哪支" question asks for ("组" in "在哪个组", "球队" in "哪支球队")
-    name_of: list[str] = field(default_factory=list)  # the kind whose name is asked ("大模型" in "大模型叫什么")
+    name_of: list[str] = field(default_factory=list)  # the kind asked for by name ("大模型叫什么", "哪些方向")
 
 
 def periods_in(text: str) -> set[str]:
