@@ -157,15 +157,16 @@ _RANGE_TO = re.compile(r"\s*(?:至|到|~|～|-|—|–|\bto\b)\s*" + _CURRENCY_B
 # Between a name and the word for its kind: quotes, a colon, "是/为/名为" ("AI助手“元宝”", "主题是“X”", "Orca assistant").
 _BESIDE = re.compile(r"[\s“”「」『』\"'‘’()（）:：]*(?:是|为|名为|叫做?|named|called)?[\s“”「」『』\"'‘’:：]*"
                      r"(?:[(（][^()（）]{1,20}[)）]\s*)?", re.I)  # "XRING O1 (玄戒O1) chip": an alias between
-_COUNT_BEFORE = re.compile(r"([一二两三四五六七八九十]|\d{1,2})\s*(?:个|大|种|项|类|重|条|家|款)?$")
+_COUNT = r"([一二两三四五六七八九十]|\d{1,2})\s*(?:个|大|种|项|类|重|条|家|款)?"  # "两个", "三款": how many items
+_COUNT_BEFORE = re.compile(_COUNT + "$")
 _LIST_AFTER = re.compile(r"\s*[(（:：]\s*([^()（）:：。;；!?！？]{2,60}?)\s*(?:[)）]|[。;；]|$)")
-_COUNT_BETWEEN = re.compile(r"\s*(?:[一二两三四五六七八九十]|\d{1,2})\s*(?:个|大|种|项|类|重|条|家|款)?\s*")  # "B两个方向"
+_COUNT_BETWEEN = re.compile(r"\s*" + _COUNT + r"\s*")  # "B两个方向"
 # Where a Chinese name before its kind may start: the sentence's start, a mark, "的" or "了" ("腾讯的混元大模型").
 _NAME_START = re.compile(r"(?:^|(?<=[\s,，。;；:：、“”\"「」『』()（）的了]))([\u4e00-\u9fff]{2,4})$")
 # "在文生图和3D生成两个方向上": a list, then a count of its items, then what they are; the list starts after a mark or
 # a word that introduces it.
 _COUNTED_LIST = re.compile(r"(?:^|[,，。;；:：“”]|在|包括|涵盖|覆盖|聚焦|集中于|围绕|即)([^,，。;；:：“”在]{2,40}?)"
-                           r"([一二两三四五六七八九十]|\d{1,2})\s*(?:个|大|种|项|类|重|条|家|款)?$")
+                           + _COUNT + "$")
 _INTRODUCES_LIST = re.compile(r"[:：]\s*$")  # "…需要四个条件:" is followed by its items
 _NAMED = ("entity", "person", "place")  # kinds of answer that are a name
 _PLURAL = re.compile(r"哪些|有谁|都是谁|分别|\bwhich \w+ (?:are|were|have)\b|\bwho are\b", re.I)  # asks for several
@@ -815,14 +816,14 @@ class ExtractiveAnswerer:
                         name = _name_after_role(following.group(1)) if following else ""
                         at += 1
             zh = language_of(text) == "zh"
-            names = list(dict.fromkeys(names))
-            spans = [(text.find(n), text.find(n) + len(n)) for n in names]
+            at = {n: text.find(n) for n in names}
+            spans = [(a, a + len(n)) for n, a in at.items()]
             # "O1" where it first stands inside "XRING O1" is a piece of that name, not a name of its own. (A person's
             # name is kept: the tagger may glue a word to it, "导演徐昂来说" giving "徐昂来".)
-            names = [n for n, (a, b) in zip(names, spans) if asked.expects == "person"
-                     or not any(a0 <= a and b <= b0 and (a0, b0) != (a, b) for a0, b0 in spans if a0 >= 0)]
+            names = [n for n, a in at.items() if asked.expects == "person"
+                     or not any(a0 <= a and a + len(n) <= b0 and (a0, b0) != (a, a + len(n)) for a0, b0 in spans if a0 >= 0)]
             return [
-                (text.find(n), n) for n in names
+                (at[n], n) for n in names
                 if n.lower() not in q and not _ASKING.search(n)
                 and n.lower() not in asked_names and not re.fullmatch(r"[\d.,%]+", n)
                 and not self._is_asked_thing(n, asked)

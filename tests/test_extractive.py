@@ -185,13 +185,6 @@ def test_a_name_beside_the_asked_kind_answers_an_english_what_is_it_called(answe
     assert answerer.answer("What is Redfox's AI chip called?", passages) == REFUSALS["en"]
 
 
-def test_which_things_is_answered_by_the_list_that_a_count_of_the_asked_kind_sums_up(answerer) -> None:
-    passages = [doc("青岚科技2025年发布墨羽模型。墨羽模型在语音合成和图像检索两个方向上表现尤为突出。"
-                    "公司另有星垣芯片,主攻车载方向。")]
-    text = answerer.answer("墨羽模型在哪些细分方向上表现比较突出?", passages)
-    assert text.splitlines()[0] == "语音合成、图像检索 [1]"
-
-
 def test_an_approach_is_answered_by_the_route_taken_and_the_other_one_asks_for_no_word_one(answerer) -> None:
     passages = [doc("Orca takes a pragmatic route: robots first, software second. Redfox shares rose 20% this year.")]
     text = answerer.answer("How does the Orca approach to robots differ from the Redfox one?", passages)
@@ -208,9 +201,16 @@ def test_a_piece_of_a_longer_name_is_not_the_name(answerer) -> None:
     assert answerer.answer("What is Orca's chip called?", passages).splitlines()[0] == "Bluefin X2 [1]"
 
 
-def test_which_things_is_answered_by_the_list_after_a_count_of_the_asked_kind(answerer) -> None:
-    passages = [doc("赤狐汽车2025年表现亮眼:三款车型(Aurora Touring、Aurora Touring Pro、Comet)带动销量增长。")]
-    assert answerer.answer("赤狐汽车有哪些车型?", passages).splitlines()[0] == "Aurora Touring、Aurora Touring Pro、Comet [1]"
+@pytest.mark.parametrize(("text", "question", "lead"), [
+    # The list before its count: "在A和B两个方向上".
+    ("青岚科技2025年发布墨羽模型。墨羽模型在语音合成和图像检索两个方向上表现尤为突出。公司另有星垣芯片,主攻车载方向。",
+     "墨羽模型在哪些细分方向上表现比较突出?", "语音合成、图像检索"),
+    # The list after its count, farther from the asked word than a name may stand: "三款车型(A、B、C)".
+    ("赤狐汽车2025年表现亮眼:三款车型(Aurora Touring、Aurora Touring Pro、Comet)带动销量增长。",
+     "赤狐汽车有哪些车型?", "Aurora Touring、Aurora Touring Pro、Comet"),
+])
+def test_which_things_is_answered_by_the_list_that_a_count_of_the_asked_kind_sums_up(answerer, text, question, lead) -> None:
+    assert answerer.answer(question, [doc(text)]).splitlines()[0] == f"{lead} [1]"
 
 
 def test_a_sibling_of_an_asked_word_is_another_thing_of_the_same_kind(answerer) -> None:
