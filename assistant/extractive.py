@@ -154,16 +154,16 @@ _PAYING = re.compile(r"\bhow much\b.*\b(?:pay|pays|paying|paid|spend|spends|spen
 _CHANGE_FROM = re.compile(r"(?:从|由|\bfrom)\s*" + _CURRENCY_BEFORE + "$", re.I)
 _UPPER_ASKED = re.compile(r"上限|\bupper (?:bound|end|limit)\b|\bceiling\b", re.I)
 _RANGE_TO = re.compile(r"\s*(?:至|到|~|～|-|—|–|\bto\b)\s*" + _CURRENCY_BEFORE, re.I)
-# Between a name and the word for its kind: quotes, a colon, "是/为/名为" ("AI助手“元宝”", "主题是“X”", "Orca assistant").
+# Between a name and the word for its kind: quotes, a colon, "是/为/名为" ("AI助手“蓝鲸小帆”", "主题是“X”", "Orca assistant").
 _BESIDE = re.compile(r"[\s“”「」『』\"'‘’()（）:：]*(?:是|为|名为|叫做?|named|called)?[\s“”「」『』\"'‘’:：]*"
-                     r"(?:[(（][^()（）]{1,20}[)）]\s*)?", re.I)  # "XRING O1 (玄戒O1) chip": an alias between
+                     r"(?:[(（][^()（）]{1,20}[)）]\s*)?", re.I)  # "Bluefin X2 (蓝鳍X2) chip": an alias between
 _COUNT = r"([一二两三四五六七八九十]|\d{1,2})\s*(?:个|大|种|项|类|重|条|家|款)?"  # "两个", "三款": how many items
 _COUNT_BEFORE = re.compile(_COUNT + "$")
 _LIST_AFTER = re.compile(r"\s*[(（:：]\s*([^()（）:：。;；!?！？]{2,60}?)\s*(?:[)）]|[。;；]|$)")
 _COUNT_BETWEEN = re.compile(r"\s*" + _COUNT + r"\s*")  # "B两个方向"
-# Where a Chinese name before its kind may start: the sentence's start, a mark, "的" or "了" ("腾讯的混元大模型").
+# Where a Chinese name before its kind may start: the sentence's start, a mark, "的" or "了" ("青岚的墨问大模型").
 _NAME_START = re.compile(r"(?:^|(?<=[\s,，。;；:：、“”\"「」『』()（）的了]))([\u4e00-\u9fff]{2,4})$")
-# "在文生图和3D生成两个方向上": a list, then a count of its items, then what they are; the list starts after a mark or
+# "在语音合成和图像检索两个方向上": a list, then a count of its items, then what they are; the list starts after a mark or
 # a word that introduces it.
 _COUNTED_LIST = re.compile(r"(?:^|[,，。;；:：“”]|在|包括|涵盖|覆盖|聚焦|集中于|围绕|即)([^,，。;；:：“”在]{2,40}?)"
                            + _COUNT + "$")
@@ -480,7 +480,7 @@ def _meets(exact: float, bound: float | None, kind: str) -> bool:
 
 
 def _unit_of(item: str) -> str:
-    """The unit of a figure, or of a range's upper figure ("24,000万元至27,000万元")."""
+    """The unit of a figure, or of a range's upper figure ("8,200万元至9,600万元")."""
     match = NUMBER_WITH_UNIT.fullmatch(_RANGE_TO.split(item.strip())[-1].strip())
     return (match.group(2) or "").lower() if match else ""
 
@@ -683,7 +683,7 @@ class ExtractiveAnswerer:
 
     @staticmethod
     def _range_from(sentence: str, pos: int, item: str, items: list[tuple[int, str]], asked: Asked) -> str:
-        """A figure that opens a range ("净利润24,000万元至27,000万元", "增长18.5%至33.3%") is answered with the
+        """A figure that opens a range ("净利润8,200万元至9,600万元", "增长12.5%至31.4%") is answered with the
         whole range, or with the bound asked for ("下限", "上限"). "从/由/from A to B" is a change, not a range."""
         between = re.search(r"\bbetween\s+" + _CURRENCY_BEFORE + "$", sentence[max(0, pos - 16) : pos], re.I)
         to = (_BETWEEN_AND if between else _RANGE_TO).match(sentence, pos + len(item))
@@ -818,8 +818,8 @@ class ExtractiveAnswerer:
             zh = language_of(text) == "zh"
             at = {n: text.find(n) for n in names}
             spans = [(a, a + len(n)) for n, a in at.items()]
-            # "O1" where it first stands inside "XRING O1" is a piece of that name, not a name of its own. (A person's
-            # name is kept: the tagger may glue a word to it, "导演徐昂来说" giving "徐昂来".)
+            # "X2" where it first stands inside "Bluefin X2" is a piece of that name, not a name of its own. (A person's
+            # name is kept: the tagger may glue a word to it, "导演林默来说" giving "林默来".)
             names = [n for n, a in at.items() if asked.expects == "person"
                      or not any(a0 <= a and a + len(n) <= b0 and (a0, b0) != (a, a + len(n)) for a0, b0 in spans if a0 >= 0)]
             return [
@@ -891,7 +891,7 @@ class ExtractiveAnswerer:
         low = text.lower()
         spots = [m for t in self._kind_terms(asked)
                  for m in re.finditer(rf"\b{re.escape(t)}s?\b" if _LATIN_WORD.fullmatch(t) else re.escape(t), low)]
-        # The longest word wins where two overlap: "混元大模型" holds 大模型, not a name "混元大" before 模型.
+        # The longest word wins where two overlap: "墨问大模型" holds 大模型, not a name "墨问大" before 模型.
         kept: list[re.Match] = []
         for spot in sorted(spots, key=lambda m: m.start() - m.end()):
             if all(spot.end() <= k.start() or spot.start() >= k.end() for k in kept):
@@ -903,7 +903,7 @@ class ExtractiveAnswerer:
         return [text[: spot.start()] for spot in self._kind_spots(text, asked)] if language_of(text) == "zh" else []
 
     def _kind_names(self, text: str, asked: Asked) -> list[str]:
-        """Chinese names no tagger knows, found by the word for their kind right after them ("千问大模型" when a
+        """Chinese names no tagger knows, found by the word for their kind right after them ("墨问大模型" when a
         大模型 is asked): two to four characters after a mark or "的", with no function word among them, and
         not common words only ("开源大模型")."""
         found = []
@@ -936,7 +936,7 @@ class ExtractiveAnswerer:
         return found
 
     def _beside_kind(self, text: str, name: str, asked: Asked) -> bool:
-        """The name stands right beside the word for the asked kind ("千问大模型", "AI助手“元宝”", "the Orca
+        """The name stands right beside the word for the asked kind ("墨问大模型", "AI助手“蓝鲸小帆”", "the Cloudsail
         assistant"): the sentence names the asked thing outright."""
         if not asked.name_of or not name:
             return False
@@ -1048,7 +1048,7 @@ class ExtractiveAnswerer:
 
     def _names_a_sibling(self, text: str, asked: Asked) -> bool:
         """The sentence lacks an asked three-character word and names its sibling instead: the same last two
-        characters after another first one ("深交所" for the asked "上交所", "毛利润" for "净利润", "出口额" for
+        characters after another first one ("监事会" for the asked "董事会", "毛利润" for "净利润", "出口额" for
         "进口额") is another thing of the same kind."""
         low = text.lower()
         asked_words = [(w, terms) for w, terms in zip(asked.attributes, self._attribute_terms(asked))
@@ -1056,7 +1056,7 @@ class ExtractiveAnswerer:
         if not asked_words:
             return False
         cut = [w for w in words(text, self.lexicon) if len(w) == 3]
-        # "开闭幕式" joins the asked "开幕式" to its sibling: both are spoken of.
+        # "进出口额" joins the asked "进口额" to its sibling: both are spoken of.
         return any(w[1:] == word[1:] and w[0] != word[0] and word[0] + w not in low for word, _ in asked_words for w in cut)
 
     @staticmethod
@@ -1167,7 +1167,7 @@ class ExtractiveAnswerer:
                 s.score += 0.2
             if asked.expects in _NAMED and s.lead and (re.search(_NAMING + re.escape(s.lead), s.text)
                                                        or self._beside_kind(s.text, s.lead, asked)):
-                s.score += 0.3  # "吉祥物的名字是“X”", "千问大模型": a name the sentence gives as the asked thing's
+                s.score += 0.3  # "吉祥物的名字是“X”", "墨问大模型": a name the sentence gives as the asked thing's
             if s.row is not None and asked.expects == "number":
                 # A table row states its figure exactly; the closer its label is to the asked words, the better
                 # ("Total assets" over "Total intangible assets — net").
@@ -1193,7 +1193,7 @@ class ExtractiveAnswerer:
             if not _states_head(s.lead, asked.head) and not any(_touches(t, s.text.lower()) for t in head):
                 return False
         if self._beside_kind(s.text, s.lead, asked):
-            return True  # "千问大模型" names the asked 大模型 outright; the question's other words only describe it
+            return True  # "墨问大模型" names the asked 大模型 outright; the question's other words only describe it
         if (asked.expects in ("reason", "any") and asked.attributes and language_of(s.text) == asked.language
                 and not any(_touches(t, s.text.lower()) for terms in self._attribute_terms(asked) for t in terms)
                 and not self._names_all(asked, s.text)):

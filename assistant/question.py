@@ -139,7 +139,7 @@ class Asked:
     named_companies: set[str] = field(default_factory=set)  # the entities that are companies, listed or not
     head: str = ""  # the attribute a figure is asked of ("产量" in "2022年棉花产量是多少")
     kind_noun: str = ""  # what a "哪个/哪支" question asks for ("组" in "在哪个组", "球队" in "哪支球队")
-    name_of: list[str] = field(default_factory=list)  # the kind asked for by name ("大模型叫什么", "哪些方向")
+    name_of: list[str] = field(default_factory=list)  # the kind asked for by name ("芯片叫什么", "哪些方向")
 
 
 def periods_in(text: str) -> set[str]:
@@ -246,13 +246,13 @@ _ASKS_NAME_EN = re.compile(r"\bcalled\b|\bname of\b|\bnamed\b", re.I)
 
 def _name_of(question: str, attributes: list[str], kind: str) -> list[str]:
     """The words for the kind of thing whose name is asked: Chinese puts the kind right before the asking words
-    ("自研的大模型叫什么名字") or after "哪些" ("哪些细分方向"); English asks of a whole phrase ("Tencent's AI
+    ("自研的芯片叫什么名字") or after "哪些" ("哪些业务方向"); English asks of a whole phrase ("Redfox's AI
     assistant app called")."""
     if kind != "entity":
         return []
     if language_of(question) == "zh":
         several = _WHICH_SEVERAL.search(question)
-        if several:  # "在哪些细分方向上": the nouns after the interrogative, the last one the kind
+        if several:  # "在哪些业务方向上": the nouns after the interrogative, the last one the kind
             nouns = []
             for word, tag in cut_with_tags(question[several.end() :]):
                 if not (tag.startswith("n") or tag == "vn"):
@@ -272,7 +272,7 @@ def _head_asked(question: str, attributes: list[str], kind: str) -> str:
     if kind not in _ASKING_BY_KIND or language_of(question) != "zh":
         return ""
     pattern, kind_words = _ASKING_BY_KIND[kind]
-    # "净利润下限": a bound of the metric, which a range states ("24,000万元至27,000万元"); the metric is the head.
+    # "净利润下限": a bound of the metric, which a range states ("8,200万元至9,600万元"); the metric is the head.
     attributes = [a for a in attributes if a not in kind_words and not (kind == "number" and a in _BOUNDS)]
     asking = pattern.search(question)
     if asking:

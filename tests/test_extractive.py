@@ -173,21 +173,21 @@ def test_a_product_named_after_its_company_answers_what_it_is_called(answerer) -
 
 
 def test_a_name_right_before_the_asked_kind_answers_what_it_is_called(answerer) -> None:
-    # No tagger knows "墨问"; standing before "大模型" names the model, though no sentence says "自研".
+    # No tagger knows "墨问"; standing before "大模型" names the model, though no sentence says "研发".
     passages = [doc("青岚科技2025年持续加码AI。墨问大模型的应用场景包括智能客服和办公协作。公司全年营收增长12%。")]
-    assert answerer.answer("青岚科技自研的大模型叫什么名字?", passages).splitlines()[0] == "墨问 [1]"
-    assert answerer.answer("青岚科技自研的芯片叫什么名字?", passages) == REFUSALS["zh"]
+    assert answerer.answer("青岚科技自己研发的大模型叫什么?", passages).splitlines()[0] == "墨问 [1]"
+    assert answerer.answer("青岚科技自己研发的芯片叫什么?", passages) == REFUSALS["zh"]
 
 
 def test_a_name_beside_the_asked_kind_answers_an_english_what_is_it_called(answerer) -> None:
     passages = [doc("Redfox keeps investing in AI. Its Cloudsail assistant now ranks among the top five in China. Redfox shares rose 20%.")]
-    assert answerer.answer("What is Redfox's AI assistant app called?", passages).splitlines()[0] == "Cloudsail [1]"
-    assert answerer.answer("What is Redfox's AI chip called?", passages) == REFUSALS["en"]
+    assert answerer.answer("What is the name of Redfox's AI assistant app?", passages).splitlines()[0] == "Cloudsail [1]"
+    assert answerer.answer("What is the name of Redfox's AI chip?", passages) == REFUSALS["en"]
 
 
 def test_an_approach_is_answered_by_the_route_taken_and_the_other_one_asks_for_no_word_one(answerer) -> None:
     passages = [doc("Orca takes a pragmatic route: robots first, software second. Redfox shares rose 20% this year.")]
-    text = answerer.answer("How does the Orca approach to robots differ from the Redfox one?", passages)
+    text = answerer.answer("What sets the Orca approach to robots apart from the Redfox one?", passages)
     assert text.splitlines()[1].startswith("Orca takes a pragmatic route")
 
 
@@ -204,19 +204,19 @@ def test_a_piece_of_a_longer_name_is_not_the_name(answerer) -> None:
 @pytest.mark.parametrize(("text", "question", "lead"), [
     # The list before its count: "在A和B两个方向上".
     ("青岚科技2025年发布墨羽模型。墨羽模型在语音合成和图像检索两个方向上表现尤为突出。公司另有星垣芯片,主攻车载方向。",
-     "墨羽模型在哪些细分方向上表现比较突出?", "语音合成、图像检索"),
+     "墨羽模型在哪些方向上最擅长?", "语音合成、图像检索"),
     # The list after its count, farther from the asked word than a name may stand: "三款车型(A、B、C)".
     ("赤狐汽车2025年表现亮眼:三款车型(Aurora Touring、Aurora Touring Pro、Comet)带动销量增长。",
      "赤狐汽车有哪些车型?", "Aurora Touring、Aurora Touring Pro、Comet"),
-])
+], ids=["list-before-count", "list-after-count"])
 def test_which_things_is_answered_by_the_list_that_a_count_of_the_asked_kind_sums_up(answerer, text, question, lead) -> None:
     assert answerer.answer(question, [doc(text)]).splitlines()[0] == f"{lead} [1]"
 
 
 def test_a_sibling_of_an_asked_word_is_another_thing_of_the_same_kind(answerer) -> None:
-    notice = [doc("2024年5月8日,赤狐电子收到上海证券交易所的问询函,上交所要求公司说明大额预付款的用途。")]
-    assert answerer.answer("赤狐电子被上交所问询是哪天?", notice).splitlines()[0] == "2024年5月8日 [1]"
-    assert answerer.answer("赤狐电子被深交所问询是哪天?", notice) == REFUSALS["zh"]
+    notice = [doc("2024年5月8日,赤狐电子召开监事会会议,监事会审议通过了关于大额预付款用途的说明。")]
+    assert answerer.answer("赤狐电子的监事会会议是哪天召开的?", notice).splitlines()[0] == "2024年5月8日 [1]"
+    assert answerer.answer("赤狐电子的董事会会议是哪天召开的?", notice) == REFUSALS["zh"]
     report = [doc("赤狐电子2024年实现营业收入18亿元,净利润为3.2亿元。")]
     assert answerer.answer("赤狐电子2024年毛利润是多少?", report) == REFUSALS["zh"]
 
